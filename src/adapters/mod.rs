@@ -1,0 +1,36 @@
+//! Adapters: the ports the service layer talks through, and their implementations.
+
+pub mod read_model;
+pub mod repository;
+pub mod sql;
+
+use async_trait::async_trait;
+
+use self::read_model::ReadModelWriter;
+use self::repository::ProductRepository;
+
+/// Why storage failed. Backend-neutral, so the service layer can react without knowing
+/// which database it runs on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another writer changed the product since it was read.
+    #[error("product {sku} was changed concurrently (expected version {expected})")]
+    Conflict { sku: String, expected: u64 },
+    #[error("storage failed: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Where the write model (and, when it is SQL, the read model) lives.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Opens a transaction. Whatever it writes is all kept on `commit`, and all dropped
+    /// when the transaction is dropped uncommitted.
+    async fn begin(&self) -> Result<Box<dyn StoreTransaction>, StoreError>;
+}
+
+/// One open transaction: the product repository and the read-model writes, committed
+/// or rolled back together.
+#[async_trait]
+pub trait StoreTransaction: ProductRepository + ReadModelWriter {
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}

@@ -1,0 +1,121 @@
+//! An in-memory store, as the book fakes its repository and unit of work: fast unit
+//! tests of the service layer with the real bus, handlers and unit of work.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+
+use crate::adapters::read_model::ReadModelWriter;
+use crate::adapters::repository::ProductRepository;
+use crate::adapters::{Store, StoreError, StoreTransaction};
+use crate::domain::events::{Allocated, OutOfStock};
+use crate::domain::model::{OrderLine, Product};
+use crate::domain::values::{BatchRef, Sku};
+
+/// What the fake has committed.
+#[derive(Debug, Clone, Default)]
+pub struct FakeState {
+    pub products: HashMap<Sku, Product>,
+    pub allocations_view: Vec<Allocated>,
+    pub out_of_stock: Vec<OrderLine>,
+    pub commits: usize,
+    /// Makes every read-model write fail, to prove a failing handler stops no other.
+    pub read_model_fails: bool,
+}
+
+#[derive(Clone, Default)]
+pub struct FakeStore {
+    state: Arc<Mutex<FakeState>>,
+}
+
+impl FakeStore {
+    pub fn state(&self) -> FakeState {
+        self.state.lock().unwrap().clone()
+    }
+
+    pub fn break_read_model(&self) {
+        self.state.lock().unwrap().read_model_fails = true;
+    }
+}
+
+#[async_trait]
+impl Store for FakeStore {
+    async fn begin(&self) -> Result<Box<dyn StoreTransaction>, StoreError> {
+        Ok(Box::new(FakeTransaction {
+            committed: Arc::clone(&self.state),
+            pending: self.state(),
+        }))
+    }
+}
+
+/// Works on a copy of the state and swaps it in on commit, so dropping it rolls back.
+struct FakeTransaction {
+    committed: Arc<Mutex<FakeState>>,
+    pending: FakeState,
+}
+
+impl FakeTransaction {
+    fn read_model_write(&self) -> Result<(), StoreError> {
+        if self.pending.read_model_fails {
+            return Err(StoreError::Backend("the read model is broken".into()));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ProductRepository for FakeTransaction {
+    async fn get(&mut self, sku: &Sku) -> Result<Option<Product>, StoreError> {
+        Ok(self.pending.products.get(sku).cloned())
+    }
+
+    async fn sku_of_batch(&mut self, reference: &BatchRef) -> Result<Option<Sku>, StoreError> {
+        Ok(self
+            .pending
+            .products
+            .values()
+            .find(|p| p.batch(reference).is_some())
+            .map(|p| p.sku().clone()))
+    }
+
+    async fn save(&mut self, _: Option<&Product>, product: &Product) -> Result<(), StoreError> {
+        self.pending
+            .products
+            .insert(product.sku().clone(), product.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ReadModelWriter for FakeTransaction {
+    async fn add_allocation(&mut self, allocated: &Allocated) -> Result<(), StoreError> {
+        self.read_model_write()?;
+        let view = &mut self.pending.allocations_view;
+        if !view.iter().any(|a| a.line == allocated.line) {
+            view.push(allocated.clone());
+        }
+        Ok(())
+    }
+
+    async fn remove_allocation(&mut self, line: &OrderLine) -> Result<(), StoreError> {
+        self.read_model_write()?;
+        self.pending.allocations_view.retain(|a| &a.line != line);
+        Ok(())
+    }
+
+    async fn record_out_of_stock(&mut self, event: &OutOfStock) -> Result<(), StoreError> {
+        self.read_model_write()?;
+        self.pending.out_of_stock.push(event.line.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl StoreTransaction for FakeTransaction {
+    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        self.pending.commits += 1;
+        *self.committed.lock().unwrap() = self.pending;
+        Ok(())
+    }
+}

@@ -1,0 +1,354 @@
+//! The book's `test_handlers.py`, and the rules this project adds, on the fake store.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use super::MessageBus;
+use crate::domain::commands::{Allocate, ChangeBatchQuantity, CreateBatch, Deallocate};
+use crate::domain::model::{DomainError, OrderLine};
+use crate::domain::values::{BatchRef, OrderId, Quantity, Sku};
+use crate::service_layer::ServiceError;
+use crate::service_layer::fakes::FakeStore;
+
+fn bus() -> (MessageBus, FakeStore) {
+    let store = FakeStore::default();
+    (MessageBus::new(Arc::new(store.clone())), store)
+}
+
+fn sku(raw: &str) -> Sku {
+    Sku::parse(raw).unwrap()
+}
+
+fn reference(raw: &str) -> BatchRef {
+    BatchRef::parse(raw).unwrap()
+}
+
+fn qty(units: i64) -> Quantity {
+    Quantity::new(units).unwrap()
+}
+
+fn create_batch(reference_: &str, sku_: &str, units: i64, eta: Option<&str>) -> CreateBatch {
+    CreateBatch {
+        reference: reference(reference_),
+        sku: sku(sku_),
+        qty: qty(units),
+        eta: eta.map(|d| d.parse::<NaiveDate>().unwrap()),
+    }
+}
+
+fn line(orderid: &str, sku_: &str, units: i64) -> OrderLine {
+    OrderLine {
+        orderid: OrderId::parse(orderid).unwrap(),
+        sku: sku(sku_),
+        qty: qty(units),
+    }
+}
+
+fn allocate(orderid: &str, sku_: &str, units: i64) -> Allocate {
+    Allocate {
+        line: line(orderid, sku_, units),
+    }
+}
+
+fn available(store: &FakeStore, sku_: &str, reference_: &str) -> i64 {
+    store.state().products[&sku(sku_)]
+        .batch(&reference(reference_))
+        .unwrap()
+        .available_quantity()
+}
+
+fn view(store: &FakeStore, orderid: &str) -> Vec<(String, String)> {
+    store
+        .state()
+        .allocations_view
+        .iter()
+        .filter(|a| a.line.orderid.as_str() == orderid)
+        .map(|a| (a.line.sku.to_string(), a.batchref.to_string()))
+        .collect()
+}
+
+// --- add batch ---
+
+#[tokio::test]
+async fn add_batch_for_new_product() {
+    let (bus, store) = bus();
+    bus.handle(create_batch("b1", "CRUNCHY-ARMCHAIR", 100, None))
+        .await
+        .unwrap();
+    let state = store.state();
+    assert!(state.products.contains_key(&sku("CRUNCHY-ARMCHAIR")));
+    assert_eq!(state.commits, 1);
+}
+
+#[tokio::test]
+async fn add_batch_for_existing_product() {
+    let (bus, store) = bus();
+    bus.handle(create_batch("b1", "GARISH-RUG", 100, None))
+        .await
+        .unwrap();
+    bus.handle(create_batch("b2", "GARISH-RUG", 99, None))
+        .await
+        .unwrap();
+    let refs: Vec<_> = store.state().products[&sku("GARISH-RUG")]
+        .batches()
+        .iter()
+        .map(|b| b.reference().to_string())
+        .collect();
+    assert_eq!(refs, ["b1", "b2"]);
+}
+
+#[tokio::test]
+async fn add_batch_refuses_a_reference_used_by_another_product() {
+    let (bus, store) = bus();
+    bus.handle(create_batch("b1", "GARISH-RUG", 100, None))
+        .await
+        .unwrap();
+    let result = bus.handle(create_batch("b1", "OTHER-RUG", 5, None)).await;
+    assert!(matches!(
+        result,
+        Err(ServiceError::Domain(DomainError::DuplicateBatch(r))) if r == reference("b1")
+    ));
+    let state = store.state();
+    assert!(!state.products.contains_key(&sku("OTHER-RUG")));
+    assert_eq!(state.commits, 1);
+}
+
+// --- allocate ---
+
+#[tokio::test]
+async fn allocates_and_updates_the_view() {
+    let (bus, store) = bus();
+    bus.handle(create_batch("batch1", "COMPLICATED-LAMP", 100, None))
+        .await
+        .unwrap();
+    bus.handle(allocate("o1", "COMPLICATED-LAMP", 10))
+        .await
+        .unwrap();
+    assert_eq!(available(&store, "COMPLICATED-LAMP", "batch1"), 90);
+    assert_eq!(
+        view(&store, "o1"),
+        [("COMPLICATED-LAMP".into(), "batch1".into())]
+    );
+}
+
+#[tokio::test]
+async fn errors_for_invalid_sku_and_commits_nothing() {
+    let (bus, store) = bus();
+    bus.handle(create_batch("b1", "AREALSKU", 100, None))
+        .await
+        .unwrap();
+    let error = bus
+        .handle(allocate("o1", "NONEXISTENTSKU", 10))
+        .await
+        .unwrap_err();
+    assert_eq!(error.to_string(), "Invalid sku NONEXISTENTSKU");
+    assert_eq!(store.state().commits, 1);
+}
+
+#[tokio::test]
+async fn allocate_commits() {
+    let (bus, store) = bus();
+    bus.handle(create_batch("b1", "OMINOUS-MIRROR", 100, None))
+        .await
+        .unwrap();
+    bus.handle(allocate("o1", "OMINOUS-MIRROR", 10))
+        .await
+        .unwrap();
+    assert_eq!(store.state().commits, 2);
+}
+
+#[tokio::test]
+async fn records_a_notice_when_out_of_stock() {
+    let (bus, store) = bus();
+    bus.handle(create_batch("b1", "POPULAR-CURTAINS", 9, None))
+        .await
+        .unwrap();
+    bus.handle(allocate("o1", "POPULAR-CURTAINS", 10))
+        .await
+        .unwrap();
+    let state = store.state();
+    assert_eq!(state.out_of_stock, [line("o1", "POPULAR-CURTAINS", 10)]);
+    assert!(state.allocations_view.is_empty());
+}
+
+#[tokio::test]
+async fn allocating_the_same_line_twice_gives_one_row() {
+    let (bus, store) = bus();
+    bus.handle(create_batch("b1", "LAMP", 100, None))
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        bus.handle(allocate("o1", "LAMP", 10)).await.unwrap();
+    }
+    assert_eq!(view(&store, "o1").len(), 1);
+    assert_eq!(available(&store, "LAMP", "b1"), 90);
+}
+
+// --- change batch quantity ---
+
+#[tokio::test]
+async fn changes_available_quantity() {
+    let (bus, store) = bus();
+    bus.handle(create_batch("batch1", "ADORABLE-SETTEE", 100, None))
+        .await
+        .unwrap();
+    bus.handle(ChangeBatchQuantity {
+        reference: reference("batch1"),
+        qty: qty(50),
+    })
+    .await
+    .unwrap();
+    assert_eq!(available(&store, "ADORABLE-SETTEE", "batch1"), 50);
+}
+
+#[tokio::test]
+async fn reallocates_if_necessary() {
+    let (bus, store) = bus();
+    bus.handle(create_batch("batch1", "INDIFFERENT-TABLE", 50, None))
+        .await
+        .unwrap();
+    bus.handle(create_batch(
+        "batch2",
+        "INDIFFERENT-TABLE",
+        50,
+        Some("2011-01-02"),
+    ))
+    .await
+    .unwrap();
+    bus.handle(allocate("order1", "INDIFFERENT-TABLE", 20))
+        .await
+        .unwrap();
+    bus.handle(allocate("order2", "INDIFFERENT-TABLE", 20))
+        .await
+        .unwrap();
+    assert_eq!(available(&store, "INDIFFERENT-TABLE", "batch1"), 10);
+
+    bus.handle(ChangeBatchQuantity {
+        reference: reference("batch1"),
+        qty: qty(25),
+    })
+    .await
+    .unwrap();
+
+    // order2, the newer line, moves; order1 stays.
+    assert_eq!(available(&store, "INDIFFERENT-TABLE", "batch1"), 5);
+    assert_eq!(available(&store, "INDIFFERENT-TABLE", "batch2"), 30);
+    assert_eq!(
+        view(&store, "order2"),
+        [("INDIFFERENT-TABLE".into(), "batch2".into())]
+    );
+    assert_eq!(
+        view(&store, "order1"),
+        [("INDIFFERENT-TABLE".into(), "batch1".into())]
+    );
+}
+
+#[tokio::test]
+async fn a_freed_line_with_nowhere_to_go_is_out_of_stock() {
+    let (bus, store) = bus();
+    bus.handle(create_batch("batch1", "TABLE", 10, None))
+        .await
+        .unwrap();
+    bus.handle(allocate("order1", "TABLE", 8)).await.unwrap();
+    bus.handle(ChangeBatchQuantity {
+        reference: reference("batch1"),
+        qty: qty(5),
+    })
+    .await
+    .unwrap();
+    let state = store.state();
+    assert!(view(&store, "order1").is_empty());
+    assert_eq!(state.out_of_stock, [line("order1", "TABLE", 8)]);
+}
+
+#[tokio::test]
+async fn changing_an_unknown_batch_is_refused() {
+    let (bus, _) = bus();
+    let result = bus
+        .handle(ChangeBatchQuantity {
+            reference: reference("nope"),
+            qty: qty(5),
+        })
+        .await;
+    assert!(matches!(
+        result,
+        Err(ServiceError::Domain(DomainError::UnknownBatch(_)))
+    ));
+}
+
+// --- deallocate ---
+
+#[tokio::test]
+async fn deallocate_frees_the_units_and_does_not_reallocate() {
+    let (bus, store) = bus();
+    bus.handle(create_batch("b1", "LAMP", 10, None))
+        .await
+        .unwrap();
+    bus.handle(create_batch("b2", "LAMP", 10, Some("2011-01-02")))
+        .await
+        .unwrap();
+    bus.handle(allocate("o1", "LAMP", 4)).await.unwrap();
+    bus.handle(Deallocate {
+        line: line("o1", "LAMP", 4),
+    })
+    .await
+    .unwrap();
+    assert_eq!(available(&store, "LAMP", "b1"), 10);
+    assert_eq!(available(&store, "LAMP", "b2"), 10);
+    assert!(view(&store, "o1").is_empty());
+}
+
+#[tokio::test]
+async fn deallocate_refuses_unknown_sku_and_unallocated_line() {
+    let (bus, store) = bus();
+    bus.handle(create_batch("b1", "LAMP", 10, None))
+        .await
+        .unwrap();
+    let unknown = bus
+        .handle(Deallocate {
+            line: line("o1", "SOFA", 4),
+        })
+        .await;
+    assert!(matches!(unknown, Err(ServiceError::InvalidSku(_))));
+    let unallocated = bus
+        .handle(Deallocate {
+            line: line("o1", "LAMP", 4),
+        })
+        .await;
+    assert!(matches!(
+        unallocated,
+        Err(ServiceError::Domain(DomainError::NotAllocated(_)))
+    ));
+    assert_eq!(store.state().commits, 1);
+}
+
+// --- the bus ---
+
+#[tokio::test]
+async fn a_failing_event_handler_does_not_stop_the_others() {
+    let (bus, store) = bus();
+    bus.handle(create_batch("batch1", "TABLE", 10, None))
+        .await
+        .unwrap();
+    bus.handle(create_batch("batch2", "TABLE", 10, Some("2011-01-02")))
+        .await
+        .unwrap();
+    bus.handle(allocate("order1", "TABLE", 8)).await.unwrap();
+    store.break_read_model();
+
+    bus.handle(ChangeBatchQuantity {
+        reference: reference("batch1"),
+        qty: qty(5),
+    })
+    .await
+    .unwrap();
+
+    // The read-model handler failed; `reallocate`, after it, still ran and committed.
+    assert_eq!(available(&store, "TABLE", "batch2"), 2);
+    assert_eq!(
+        view(&store, "order1"),
+        [("TABLE".into(), "batch1".into())],
+        "the broken read model kept its old row"
+    );
+}
