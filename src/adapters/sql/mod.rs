@@ -1,0 +1,107 @@
+//! The SQL store: the write model and the SQL read models over sqlx, on an embedded
+//! SQLite file.
+
+mod read_model;
+mod repository;
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Executor};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use super::{Store, StoreError, StoreTransaction};
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Backend(Box::new(error))
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        Self::Backend(Box::new(error))
+    }
+}
+
+/// Connections per pool: readers run side by side (WAL), writers take turns.
+const MAX_CONNECTIONS: u32 = 16;
+
+#[derive(Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    /// SQLite has one writer at a time. Queuing writers here, rather than in SQLite's
+    /// busy handler, keeps them in order and off the polling sleep.
+    writer: Arc<Mutex<()>>,
+}
+
+impl SqlStore {
+    /// Opens the database at `url` (`sqlite://path`, created when missing) and brings
+    /// its schema up to date.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .after_connect(|connection, _| {
+                Box::pin(async move {
+                    // WAL: readers never wait for the writer. NORMAL: durable across a
+                    // process crash, one fsync per checkpoint instead of per commit.
+                    connection
+                        .execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                        )
+                        .await?;
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Self {
+            pool,
+            writer: Arc::new(Mutex::new(())),
+        })
+    }
+
+    /// The pool, for the read side.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn begin(&self) -> Result<Box<dyn StoreTransaction>, StoreError> {
+        let writer = Arc::clone(&self.writer).lock_owned().await;
+        // IMMEDIATE takes SQLite's write lock now, so a read-then-write transaction
+        // cannot lose its snapshot to another process halfway through.
+        let transaction = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(Box::new(SqlTransaction {
+            transaction,
+            _writer: writer,
+        }))
+    }
+}
+
+/// Dropped uncommitted, sqlx rolls the transaction back; then the writer slot is freed
+/// (fields drop in order).
+pub struct SqlTransaction {
+    transaction: sqlx::Transaction<'static, Any>,
+    _writer: OwnedMutexGuard<()>,
+}
+
+#[async_trait]
+impl StoreTransaction for SqlTransaction {
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        Ok(self.transaction.commit().await?)
+    }
+}
+
+/// A stored value the domain refuses: the database was changed behind our back.
+fn corrupt(what: &str, value: impl std::fmt::Debug) -> StoreError {
+    StoreError::Backend(format!("stored {what} {value:?} is invalid").into())
+}

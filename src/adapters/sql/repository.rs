@@ -1,0 +1,239 @@
+//! The product repository over SQL: a product is its row, its batches and their
+//! allocations; saving writes only what changed since it was loaded.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+
+use super::{SqlTransaction, corrupt};
+use crate::adapters::StoreError;
+use crate::adapters::repository::ProductRepository;
+use crate::domain::model::{Batch, OrderLine, Product};
+use crate::domain::values::{BatchRef, OrderId, Quantity, Sku};
+
+#[derive(sqlx::FromRow)]
+struct BatchRow {
+    reference: String,
+    purchased_quantity: i64,
+    eta: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AllocationRow {
+    reference: String,
+    orderid: String,
+    qty: i64,
+}
+
+fn quantity(units: i64) -> Result<Quantity, StoreError> {
+    Quantity::new(units).map_err(|_| corrupt("quantity", units))
+}
+
+fn line(sku: &Sku, row: AllocationRow) -> Result<(String, OrderLine), StoreError> {
+    let orderid = OrderId::parse(&row.orderid).map_err(|_| corrupt("order id", &row.orderid))?;
+    let line = OrderLine {
+        orderid,
+        sku: sku.clone(),
+        qty: quantity(row.qty)?,
+    };
+    Ok((row.reference, line))
+}
+
+fn batch(
+    sku: &Sku,
+    row: BatchRow,
+    allocations: &mut HashMap<String, Vec<OrderLine>>,
+) -> Result<Batch, StoreError> {
+    let reference =
+        BatchRef::parse(&row.reference).map_err(|_| corrupt("batch reference", &row.reference))?;
+    let eta = row
+        .eta
+        .map(|eta| eta.parse::<NaiveDate>().map_err(|_| corrupt("ETA", eta)))
+        .transpose()?;
+    Ok(Batch::restore(
+        reference,
+        sku.clone(),
+        quantity(row.purchased_quantity)?,
+        eta,
+        allocations.remove(&row.reference).unwrap_or_default(),
+    ))
+}
+
+#[async_trait]
+impl ProductRepository for SqlTransaction {
+    async fn get(&mut self, sku: &Sku) -> Result<Option<Product>, StoreError> {
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT version_number FROM products WHERE sku = $1")
+                .bind(sku.as_str())
+                .fetch_optional(&mut *self.transaction)
+                .await?;
+        let Some(version) = version else {
+            return Ok(None);
+        };
+        let batch_rows: Vec<BatchRow> = sqlx::query_as(
+            "SELECT reference, purchased_quantity, eta FROM batches WHERE sku = $1 ORDER BY id",
+        )
+        .bind(sku.as_str())
+        .fetch_all(&mut *self.transaction)
+        .await?;
+        let allocation_rows: Vec<AllocationRow> = sqlx::query_as(
+            "SELECT b.reference, a.orderid, a.qty \
+             FROM allocations a JOIN batches b ON b.id = a.batch_id \
+             WHERE b.sku = $1 ORDER BY a.id",
+        )
+        .bind(sku.as_str())
+        .fetch_all(&mut *self.transaction)
+        .await?;
+
+        let mut allocations: HashMap<String, Vec<OrderLine>> = HashMap::new();
+        for row in allocation_rows {
+            let (reference, line) = line(sku, row)?;
+            allocations.entry(reference).or_default().push(line);
+        }
+        let batches = batch_rows
+            .into_iter()
+            .map(|row| batch(sku, row, &mut allocations))
+            .collect::<Result<_, _>>()?;
+        let version = u64::try_from(version).map_err(|_| corrupt("version", version))?;
+        Ok(Some(Product::restore(sku.clone(), batches, version)))
+    }
+
+    async fn sku_of_batch(&mut self, reference: &BatchRef) -> Result<Option<Sku>, StoreError> {
+        let sku: Option<String> =
+            sqlx::query_scalar("SELECT sku FROM batches WHERE reference = $1")
+                .bind(reference.as_str())
+                .fetch_optional(&mut *self.transaction)
+                .await?;
+        sku.map(|sku| Sku::parse(&sku).map_err(|_| corrupt("SKU", sku)))
+            .transpose()
+    }
+
+    async fn save(
+        &mut self,
+        loaded: Option<&Product>,
+        product: &Product,
+    ) -> Result<(), StoreError> {
+        let before = |batch: &Batch| loaded.and_then(|p| p.batch(batch.reference()));
+        let held_before = |batch: &Batch| before(batch).map(Batch::allocations).unwrap_or_default();
+        self.save_version(loaded, product).await?;
+        for batch in product.batches() {
+            self.save_batch(before(batch), batch).await?;
+        }
+        // Removals first: a line moving between batches leaves one before joining another.
+        for batch in product.batches() {
+            for line in held_before(batch).iter().filter(|l| !batch.holds(l)) {
+                self.delete_allocation(line).await?;
+            }
+        }
+        for batch in product.batches() {
+            let held_before = held_before(batch);
+            for line in batch
+                .allocations()
+                .iter()
+                .filter(|l| !held_before.contains(l))
+            {
+                self.insert_allocation(batch.reference(), line).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl SqlTransaction {
+    /// The compare-and-set that makes concurrent writers of one product detect each
+    /// other: only the writer that read the current version may replace it.
+    async fn save_version(
+        &mut self,
+        loaded: Option<&Product>,
+        product: &Product,
+    ) -> Result<(), StoreError> {
+        let sku = product.sku().as_str();
+        let new_version = product.version_number() as i64;
+        let updated = match loaded {
+            None => sqlx::query(
+                "INSERT INTO products (sku, version_number) VALUES ($1, $2) \
+                 ON CONFLICT (sku) DO NOTHING",
+            )
+            .bind(sku)
+            .bind(new_version),
+            Some(loaded) => sqlx::query(
+                "UPDATE products SET version_number = $2 WHERE sku = $1 AND version_number = $3",
+            )
+            .bind(sku)
+            .bind(new_version)
+            .bind(loaded.version_number() as i64),
+        }
+        .execute(&mut *self.transaction)
+        .await?
+        .rows_affected();
+        if updated == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict {
+                sku: sku.to_owned(),
+                expected: loaded.map_or(0, Product::version_number),
+            })
+        }
+    }
+
+    async fn save_batch(
+        &mut self,
+        before: Option<&Batch>,
+        batch: &Batch,
+    ) -> Result<(), StoreError> {
+        let reference = batch.reference().as_str();
+        let qty = i64::from(batch.purchased_quantity().get());
+        match before {
+            None => {
+                sqlx::query(
+                    "INSERT INTO batches (reference, sku, purchased_quantity, eta) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(reference)
+                .bind(batch.sku().as_str())
+                .bind(qty)
+                .bind(batch.eta().map(|eta| eta.to_string()))
+                .execute(&mut *self.transaction)
+                .await?;
+            }
+            Some(before) if before.purchased_quantity() != batch.purchased_quantity() => {
+                sqlx::query("UPDATE batches SET purchased_quantity = $2 WHERE reference = $1")
+                    .bind(reference)
+                    .bind(qty)
+                    .execute(&mut *self.transaction)
+                    .await?;
+            }
+            Some(_) => {}
+        }
+        Ok(())
+    }
+
+    async fn delete_allocation(&mut self, line: &OrderLine) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM allocations WHERE orderid = $1 AND sku = $2 AND qty = $3")
+            .bind(line.orderid.as_str())
+            .bind(line.sku.as_str())
+            .bind(i64::from(line.qty.get()))
+            .execute(&mut *self.transaction)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_allocation(
+        &mut self,
+        reference: &BatchRef,
+        line: &OrderLine,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO allocations (batch_id, orderid, sku, qty) \
+             SELECT id, $2, $3, $4 FROM batches WHERE reference = $1",
+        )
+        .bind(reference.as_str())
+        .bind(line.orderid.as_str())
+        .bind(line.sku.as_str())
+        .bind(i64::from(line.qty.get()))
+        .execute(&mut *self.transaction)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,85 @@
+//! Shared set-up for the integration tests: a real SQLite file in a temporary folder.
+#![allow(dead_code)] // each test crate uses its own subset of these helpers
+
+use std::sync::Arc;
+
+use allocation_desk::adapters::sql::SqlStore;
+use allocation_desk::bootstrap::{Services, bootstrap};
+use allocation_desk::config::Config;
+use allocation_desk::domain::commands::{Allocate, ChangeBatchQuantity, CreateBatch};
+use allocation_desk::domain::model::OrderLine;
+use allocation_desk::domain::values::{BatchRef, OrderId, Quantity, Sku, parse_date};
+use allocation_desk::service_layer::messagebus::MessageBus;
+use tempfile::TempDir;
+
+/// A fresh database file, deleted with the folder when the value is dropped.
+pub struct TestDb {
+    pub dir: TempDir,
+    pub url: String,
+}
+
+impl TestDb {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+        Self { dir, url }
+    }
+
+    pub async fn store(&self) -> SqlStore {
+        SqlStore::connect(&self.url).await.unwrap()
+    }
+
+    pub async fn services(&self) -> Services {
+        bootstrap(&Config {
+            database_url: self.url.clone(),
+        })
+        .await
+        .unwrap()
+    }
+
+    pub async fn bus(&self) -> MessageBus {
+        MessageBus::new(Arc::new(self.store().await))
+    }
+}
+
+pub fn sku(raw: &str) -> Sku {
+    Sku::parse(raw).unwrap()
+}
+
+pub fn reference(raw: &str) -> BatchRef {
+    BatchRef::parse(raw).unwrap()
+}
+
+pub fn qty(units: i64) -> Quantity {
+    Quantity::new(units).unwrap()
+}
+
+pub fn line(orderid: &str, sku_: &str, units: i64) -> OrderLine {
+    OrderLine {
+        orderid: OrderId::parse(orderid).unwrap(),
+        sku: sku(sku_),
+        qty: qty(units),
+    }
+}
+
+pub fn create_batch(reference_: &str, sku_: &str, units: i64, eta: Option<&str>) -> CreateBatch {
+    CreateBatch {
+        reference: reference(reference_),
+        sku: sku(sku_),
+        qty: qty(units),
+        eta: eta.map(|d| parse_date(d).unwrap()),
+    }
+}
+
+pub fn allocate(orderid: &str, sku_: &str, units: i64) -> Allocate {
+    Allocate {
+        line: line(orderid, sku_, units),
+    }
+}
+
+pub fn change_quantity(reference_: &str, units: i64) -> ChangeBatchQuantity {
+    ChangeBatchQuantity {
+        reference: reference(reference_),
+        qty: qty(units),
+    }
+}

@@ -1,0 +1,198 @@
+//! The SQL repository and unit of work against a real SQLite file.
+
+mod common;
+
+use std::sync::Arc;
+
+use allocation_desk::adapters::{Store, StoreError};
+use allocation_desk::domain::model::{Batch, Product};
+use allocation_desk::domain::values::parse_date;
+use allocation_desk::service_layer::messagebus::MessageBus;
+use allocation_desk::service_layer::unit_of_work::UnitOfWork;
+use common::*;
+use sqlx::Row;
+
+async fn stored_product(db: &TestDb, sku_: &str) -> Option<Product> {
+    let store = db.store().await;
+    let mut uow = UnitOfWork::begin(&store).await.unwrap();
+    uow.product(&sku(sku_)).await.unwrap().cloned()
+}
+
+#[tokio::test]
+async fn a_product_round_trips_with_its_batches_and_allocations() {
+    let db = TestDb::new();
+    let store = db.store().await;
+    let mut uow = UnitOfWork::begin(&store).await.unwrap();
+    let product = uow.product_or_new(&sku("GENERIC-SOFA")).await.unwrap();
+    product
+        .add_batch(Batch::new(
+            reference("shipment"),
+            sku("GENERIC-SOFA"),
+            qty(100),
+            Some(parse_date("2011-01-02").unwrap()),
+        ))
+        .unwrap();
+    product
+        .add_batch(Batch::new(
+            reference("in-stock"),
+            sku("GENERIC-SOFA"),
+            qty(50),
+            None,
+        ))
+        .unwrap();
+    product.allocate(line("o1", "GENERIC-SOFA", 10));
+    product.allocate(line("o2", "GENERIC-SOFA", 45));
+    product.take_events();
+    let expected = product.clone();
+    uow.commit().await.unwrap();
+
+    let loaded = stored_product(&db, "GENERIC-SOFA").await.unwrap();
+
+    assert_eq!(loaded, expected);
+    assert_eq!(loaded.version_number(), 4);
+    assert_eq!(
+        loaded
+            .batch(&reference("in-stock"))
+            .unwrap()
+            .available_quantity(),
+        40
+    );
+    assert_eq!(
+        loaded
+            .batch(&reference("shipment"))
+            .unwrap()
+            .available_quantity(),
+        55
+    );
+}
+
+#[tokio::test]
+async fn a_unit_of_work_not_committed_writes_nothing() {
+    let db = TestDb::new();
+    let store = db.store().await;
+    let mut uow = UnitOfWork::begin(&store).await.unwrap();
+    uow.product_or_new(&sku("LAMP"))
+        .await
+        .unwrap()
+        .add_batch(Batch::new(reference("b1"), sku("LAMP"), qty(5), None))
+        .unwrap();
+    drop(uow);
+
+    assert_eq!(stored_product(&db, "LAMP").await, None);
+}
+
+#[tokio::test]
+async fn a_failed_commit_rolls_back_everything() {
+    let db = TestDb::new();
+    let bus = db.bus().await;
+    bus.handle(create_batch("taken", "CHAIR", 5, None))
+        .await
+        .unwrap();
+
+    // Bypass the handler's check, so that the database refuses the duplicate reference
+    // after the new product's row has already been written in the same transaction.
+    let store = db.store().await;
+    let mut uow = UnitOfWork::begin(&store).await.unwrap();
+    uow.product_or_new(&sku("LAMP"))
+        .await
+        .unwrap()
+        .add_batch(Batch::new(reference("taken"), sku("LAMP"), qty(5), None))
+        .unwrap();
+    assert!(matches!(uow.commit().await, Err(StoreError::Backend(_))));
+
+    assert_eq!(stored_product(&db, "LAMP").await, None);
+    let products: i64 = sqlx::query("SELECT count(*) AS n FROM products")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get("n");
+    assert_eq!(products, 1);
+}
+
+#[tokio::test]
+async fn saving_a_stale_product_is_a_conflict() {
+    let db = TestDb::new();
+    let bus = db.bus().await;
+    bus.handle(create_batch("b1", "LAMP", 10, None))
+        .await
+        .unwrap();
+    let stale = stored_product(&db, "LAMP").await.unwrap();
+    bus.handle(allocate("o1", "LAMP", 1)).await.unwrap();
+
+    let mut changed = stale.clone();
+    changed.allocate(line("o2", "LAMP", 2));
+    let store = db.store().await;
+    let mut transaction = store.begin().await.unwrap();
+    let result = transaction.save(Some(&stale), &changed).await;
+
+    assert!(matches!(result, Err(StoreError::Conflict { .. })));
+}
+
+/// Two stores on one file stand for two server processes: each has its own pool and
+/// writer queue, so only SQLite's own locking keeps them apart.
+#[tokio::test]
+async fn concurrent_allocations_never_oversell_a_batch() {
+    let db = TestDb::new();
+    let buses = [Arc::new(db.bus().await), Arc::new(db.bus().await)];
+    buses[0]
+        .handle(create_batch("in-stock", "POPULAR-LAMP", 30, None))
+        .await
+        .unwrap();
+    buses[1]
+        .handle(create_batch(
+            "shipment",
+            "POPULAR-LAMP",
+            25,
+            Some("2030-01-01"),
+        ))
+        .await
+        .unwrap();
+
+    let orders = 40;
+    let tasks: Vec<_> = (0..orders)
+        .map(|n| {
+            let bus: Arc<MessageBus> = Arc::clone(&buses[n as usize % 2]);
+            tokio::spawn(async move {
+                bus.handle(allocate(&format!("order-{n}"), "POPULAR-LAMP", 1 + n % 3))
+                    .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+
+    let product = stored_product(&db, "POPULAR-LAMP").await.unwrap();
+    for batch in product.batches() {
+        assert!(batch.available_quantity() >= 0, "{batch:?} is oversold");
+    }
+    let lines: usize = product
+        .batches()
+        .iter()
+        .map(|b| b.allocations().len())
+        .sum();
+    assert!(lines > 0 && lines < orders as usize, "demand exceeds stock");
+    assert_eq!(product.version_number(), 2 + lines as u64);
+
+    let pool = db.store().await.pool().clone();
+    let count = |table: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query(&format!("SELECT count(*) AS n FROM {table}"))
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+                .get::<i64, _>("n")
+        }
+    };
+    assert_eq!(
+        count("allocations_view").await,
+        lines as i64,
+        "view = write model"
+    );
+    assert_eq!(
+        count("out_of_stock_notices").await,
+        orders - lines as i64,
+        "every order not allocated was noticed"
+    );
+}
