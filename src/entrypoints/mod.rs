@@ -1,0 +1,42 @@
+//! Entry points: the HTTP server that carries the JSON API, the pages and their
+//! server functions. Each turns a request into a command for the bus or a view query.
+
+pub mod api;
+
+use axum::Router;
+use axum::extract::FromRef;
+use axum::routing::get;
+use leptos::prelude::{LeptosOptions, provide_context};
+use leptos_axum::{LeptosRoutes, generate_route_list};
+
+use crate::bootstrap::Services;
+use crate::ui::{App, shell};
+
+/// The router's state: what pages and handlers can extract.
+#[derive(Clone, FromRef)]
+pub struct ServerState {
+    pub leptos_options: LeptosOptions,
+    pub services: Services,
+}
+
+/// The whole HTTP surface: the JSON contract, `/healthz`, the pages and static files.
+pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
+    let state = ServerState {
+        leptos_options,
+        services: services.clone(),
+    };
+    Router::new()
+        .merge(api::routes())
+        .route("/healthz", get(|| async { "ok" }))
+        .leptos_routes_with_context(
+            &state,
+            generate_route_list(App),
+            move || provide_context(services.clone()),
+            {
+                let options = state.leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(shell))
+        .with_state(state)
+}

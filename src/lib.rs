@@ -1,0 +1,26 @@
+//! The allocation desk: one crate, two targets. With `ssr` it is the server (service
+//! layer, adapters, entry points); with `hydrate` it is the browser bundle, which holds
+//! only the domain, the view row types and the UI.
+
+pub mod domain;
+pub mod ui;
+pub mod views;
+
+#[cfg(feature = "ssr")]
+pub mod adapters;
+#[cfg(feature = "ssr")]
+pub mod bootstrap;
+#[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
+pub mod entrypoints;
+#[cfg(feature = "ssr")]
+pub mod service_layer;
+
+/// The browser entry point: takes over the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(ui::App);
+}
