@@ -36,4 +36,14 @@ if ! command -v wasm-opt >/dev/null 2>&1; then
   npm install --global --no-fund --no-audit "binaryen@$BINARYEN_VERSION"
 fi
 
+# The browser for the end-to-end tests: Debian's Chromium (Playwright never downloads one).
+if [ ! -x /usr/bin/chromium ]; then
+  log "installing chromium (Debian)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+fi
+
+log "installing the end-to-end test packages (npm)"
+(cd "$(dirname "$0")/../end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-fund --no-audit --loglevel=error)
+
 log "tools ready: $(cargo leptos --version), $(wasm-bindgen --version), wasm-opt $(wasm-opt --version)"

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Every check and every test: formatting, lints for the server and the browser bundle,
-# unit and integration tests (real SQLite files, the real server binary), and the
-# release build of the whole site with cargo-leptos.
+# unit and integration tests (real SQLite files, the real server binary), the release
+# build of the whole site with cargo-leptos, and Playwright in Debian's Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-tools.sh
 export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -24,6 +25,9 @@ cargo test --features ssr
 
 step "release build of the site (server + WebAssembly)"
 cargo leptos build --release
-bundle="target/site/pkg/allocation-desk_bg.wasm"
+bundle="target/site/pkg/allocation-desk.wasm"
 printf 'WebAssembly bundle: %s bytes, %s bytes gzipped\n' \
   "$(wc -c <"$bundle")" "$(gzip -9 -c "$bundle" | wc -c)"
+
+step "end-to-end tests (Playwright, Chromium)"
+(cd end2end && DESK_SERVER_BIN="$CARGO_TARGET_DIR/release/allocation-desk" npx playwright test)

@@ -17,10 +17,14 @@ pub mod entrypoints;
 #[cfg(feature = "ssr")]
 pub mod service_layer;
 
-/// The browser entry point: takes over the server-rendered page.
+/// The browser entry point: takes over the server-rendered page, then marks the body
+/// `data-hydrated` so that tests (and curious people) can tell when it is interactive.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(ui::App);
+    if let Some(body) = leptos::prelude::document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
 }

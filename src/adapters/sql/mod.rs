@@ -13,6 +13,7 @@ use sqlx::{Any, AnyPool, Executor};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::{Store, StoreError, StoreTransaction};
+use crate::domain::model::OrderLine;
 
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
@@ -104,4 +105,14 @@ impl StoreTransaction for SqlTransaction {
 /// A stored value the domain refuses: the database was changed behind our back.
 fn corrupt(what: &str, value: impl std::fmt::Debug) -> StoreError {
     StoreError::Backend(format!("stored {what} {value:?} is invalid").into())
+}
+
+type Query<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds a line's identity, `(orderid, sku, qty)`, as the next three parameters.
+fn bind_line<'q>(query: Query<'q>, line: &'q OrderLine) -> Query<'q> {
+    query
+        .bind(line.orderid.as_str())
+        .bind(line.sku.as_str())
+        .bind(i64::from(line.qty.get()))
 }

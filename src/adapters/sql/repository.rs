@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 
-use super::{SqlTransaction, corrupt};
+use super::{SqlTransaction, bind_line, corrupt};
 use crate::adapters::StoreError;
 use crate::adapters::repository::ProductRepository;
 use crate::domain::model::{Batch, OrderLine, Product};
@@ -210,12 +210,12 @@ impl SqlTransaction {
     }
 
     async fn delete_allocation(&mut self, line: &OrderLine) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM allocations WHERE orderid = $1 AND sku = $2 AND qty = $3")
-            .bind(line.orderid.as_str())
-            .bind(line.sku.as_str())
-            .bind(i64::from(line.qty.get()))
-            .execute(&mut *self.transaction)
-            .await?;
+        bind_line(
+            sqlx::query("DELETE FROM allocations WHERE orderid = $1 AND sku = $2 AND qty = $3"),
+            line,
+        )
+        .execute(&mut *self.transaction)
+        .await?;
         Ok(())
     }
 
@@ -224,16 +224,14 @@ impl SqlTransaction {
         reference: &BatchRef,
         line: &OrderLine,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO allocations (batch_id, orderid, sku, qty) \
-             SELECT id, $2, $3, $4 FROM batches WHERE reference = $1",
-        )
-        .bind(reference.as_str())
-        .bind(line.orderid.as_str())
-        .bind(line.sku.as_str())
-        .bind(i64::from(line.qty.get()))
-        .execute(&mut *self.transaction)
-        .await?;
+             SELECT id, $1, $2, $3 FROM batches WHERE reference = $4",
+        );
+        bind_line(insert, line)
+            .bind(reference.as_str())
+            .execute(&mut *self.transaction)
+            .await?;
         Ok(())
     }
 }
