@@ -4,7 +4,7 @@ mod common;
 
 use allocation_desk::domain::commands::Deallocate;
 use allocation_desk::domain::values::OrderId;
-use allocation_desk::views::OrderAllocation;
+use allocation_desk::views::{BatchAllocation, BatchSummary, OrderAllocation, SkuStock};
 use common::*;
 
 fn row(sku: &str, qty: i64, batchref: &str) -> OrderAllocation {
@@ -101,5 +101,126 @@ async fn a_cancelled_line_leaves_the_view() {
     assert_eq!(
         services.views.allocations(&order("o1")).await.unwrap(),
         [row("sku1", 7, "b1")]
+    );
+}
+
+fn batch_row(
+    reference: &str,
+    sku: &str,
+    eta: Option<&str>,
+    purchased: i64,
+    allocated: i64,
+) -> BatchSummary {
+    BatchSummary {
+        reference: reference.into(),
+        sku: sku.into(),
+        eta: eta.map(Into::into),
+        purchased,
+        allocated,
+        available: purchased - allocated,
+    }
+}
+
+#[tokio::test]
+async fn batch_listings_and_stock_follow_every_command() {
+    let db = TestDb::new();
+    let services = db.services().await;
+    let (bus, views) = (&services.bus, &services.views);
+    bus.handle(create_batch("ship-2", "LAMP", 10, Some("2011-01-03")))
+        .await
+        .unwrap();
+    bus.handle(create_batch("ship-1", "LAMP", 10, Some("2011-01-02")))
+        .await
+        .unwrap();
+    bus.handle(create_batch("stock", "LAMP", 10, None))
+        .await
+        .unwrap();
+    bus.handle(create_batch("chairs", "CHAIR", 4, None))
+        .await
+        .unwrap();
+    bus.handle(allocate("o1", "LAMP", 8)).await.unwrap();
+    bus.handle(allocate("o2", "LAMP", 6)).await.unwrap();
+    bus.handle(allocate("o3", "CHAIR", 4)).await.unwrap();
+    // o1 took the warehouse batch, o2 the earliest shipment. The warehouse batch now
+    // shrinks below o1's 8: o1 is freed and moves to ship-2, the only batch with 8 left.
+    bus.handle(change_quantity("stock", 5)).await.unwrap();
+
+    assert_eq!(
+        views.batches(Some(&sku("LAMP"))).await.unwrap(),
+        [
+            batch_row("stock", "LAMP", None, 5, 0),
+            batch_row("ship-1", "LAMP", Some("2011-01-02"), 10, 6),
+            batch_row("ship-2", "LAMP", Some("2011-01-03"), 10, 8),
+        ]
+    );
+    assert_eq!(views.batches(None).await.unwrap().len(), 4);
+    assert_eq!(
+        views.batch(&reference("chairs")).await.unwrap(),
+        Some(batch_row("chairs", "CHAIR", None, 4, 4))
+    );
+    assert_eq!(views.batch(&reference("nope")).await.unwrap(), None);
+    assert_eq!(
+        views.batch_allocations(&reference("ship-2")).await.unwrap(),
+        [BatchAllocation {
+            orderid: "o1".into(),
+            qty: 8
+        }]
+    );
+    assert_eq!(
+        views.stock().await.unwrap(),
+        [
+            SkuStock {
+                sku: "CHAIR".into(),
+                purchased: 4,
+                allocated: 4,
+                available: 0,
+                batches: 1,
+                next_eta: None,
+            },
+            SkuStock {
+                sku: "LAMP".into(),
+                purchased: 25,
+                allocated: 14,
+                available: 11,
+                batches: 3,
+                next_eta: Some("2011-01-02".into()),
+            },
+        ]
+    );
+}
+
+#[tokio::test]
+async fn out_of_stock_notices_and_lines_still_waiting() {
+    let db = TestDb::new();
+    let services = db.services().await;
+    let (bus, views) = (&services.bus, &services.views);
+    bus.handle(create_batch("b1", "LAMP", 5, None))
+        .await
+        .unwrap();
+    bus.handle(allocate("o1", "LAMP", 9)).await.unwrap();
+    // An unknown SKU is refused, not noticed.
+    assert!(bus.handle(allocate("o1", "NO-SUCH-SKU", 1)).await.is_err());
+    bus.handle(allocate("o2", "LAMP", 7)).await.unwrap();
+
+    let latest = views.latest_out_of_stock(10).await.unwrap();
+    let noticed: Vec<_> = latest.iter().map(|n| (n.orderid.as_str(), n.qty)).collect();
+    assert_eq!(noticed, [("o2", 7), ("o1", 9)]);
+    assert_eq!(views.latest_out_of_stock(1).await.unwrap().len(), 1);
+
+    let waiting = views.unallocated_lines(&order("o1")).await.unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!((waiting[0].sku.as_str(), waiting[0].qty), ("LAMP", 9));
+
+    // Stock arrives; the line is allocated and no longer waits.
+    bus.handle(create_batch("b2", "LAMP", 20, None))
+        .await
+        .unwrap();
+    bus.handle(allocate("o1", "LAMP", 9)).await.unwrap();
+    assert!(
+        views
+            .unallocated_lines(&order("o1"))
+            .await
+            .unwrap()
+            .is_empty()
     );
 }

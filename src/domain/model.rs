@@ -2,7 +2,10 @@
 
 use chrono::NaiveDate;
 
-use super::events::{Allocated, AllocationCancelled, Deallocated, Event, OutOfStock};
+use super::events::{
+    Allocated, AllocationCancelled, BatchCreated, BatchQuantityChanged, Deallocated, Event,
+    OutOfStock,
+};
 use super::values::{BatchRef, OrderId, Quantity, Sku};
 
 /// One line of a customer order: so many units of one SKU. Two equal lines are the same
@@ -179,6 +182,12 @@ impl Product {
         if self.batch(&batch.reference).is_some() {
             return Err(DomainError::DuplicateBatch(batch.reference));
         }
+        self.events.push(Event::BatchCreated(BatchCreated {
+            reference: batch.reference.clone(),
+            sku: batch.sku.clone(),
+            qty: batch.purchased_quantity,
+            eta: batch.eta,
+        }));
         self.batches.push(batch);
         self.version_number += 1;
         Ok(())
@@ -243,6 +252,11 @@ impl Product {
             .find(|b| &b.reference == reference)
             .ok_or_else(|| DomainError::UnknownBatch(reference.clone()))?;
         batch.purchased_quantity = qty;
+        self.events
+            .push(Event::BatchQuantityChanged(BatchQuantityChanged {
+                reference: reference.clone(),
+                qty,
+            }));
         while batch.available_quantity() < 0 {
             let Some(line) = batch.allocations.pop() else {
                 break;

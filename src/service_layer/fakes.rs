@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use crate::adapters::read_model::ReadModelWriter;
 use crate::adapters::repository::ProductRepository;
 use crate::adapters::{Store, StoreError, StoreTransaction};
-use crate::domain::events::{Allocated, OutOfStock};
+use crate::domain::events::{Allocated, BatchCreated, BatchQuantityChanged, OutOfStock};
 use crate::domain::model::{OrderLine, Product};
 use crate::domain::values::{BatchRef, Sku};
 
@@ -17,6 +17,8 @@ use crate::domain::values::{BatchRef, Sku};
 #[derive(Debug, Clone, Default)]
 pub struct FakeState {
     pub products: HashMap<Sku, Product>,
+    /// Purchased quantity per batch, as the batch listing shows it.
+    pub batches_view: HashMap<BatchRef, u32>,
     pub allocations_view: Vec<Allocated>,
     pub out_of_stock: Vec<OrderLine>,
     pub commits: usize,
@@ -89,6 +91,25 @@ impl ProductRepository for FakeTransaction {
 
 #[async_trait]
 impl ReadModelWriter for FakeTransaction {
+    async fn add_batch(&mut self, created: &BatchCreated) -> Result<(), StoreError> {
+        self.read_model_write()?;
+        self.pending
+            .batches_view
+            .insert(created.reference.clone(), created.qty.get());
+        Ok(())
+    }
+
+    async fn set_batch_quantity(
+        &mut self,
+        changed: &BatchQuantityChanged,
+    ) -> Result<(), StoreError> {
+        self.read_model_write()?;
+        self.pending
+            .batches_view
+            .insert(changed.reference.clone(), changed.qty.get());
+        Ok(())
+    }
+
     async fn add_allocation(&mut self, allocated: &Allocated) -> Result<(), StoreError> {
         self.read_model_write()?;
         let view = &mut self.pending.allocations_view;

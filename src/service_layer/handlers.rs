@@ -3,7 +3,9 @@
 use super::ServiceError;
 use super::unit_of_work::UnitOfWork;
 use crate::domain::commands::{Allocate, ChangeBatchQuantity, CreateBatch, Deallocate};
-use crate::domain::events::{Allocated, AllocationCancelled, Deallocated, OutOfStock};
+use crate::domain::events::{
+    Allocated, AllocationCancelled, BatchCreated, BatchQuantityChanged, Deallocated, OutOfStock,
+};
 use crate::domain::model::{Batch, DomainError};
 
 // --- commands ---
@@ -57,6 +59,20 @@ pub async fn change_batch_quantity(
 }
 
 // --- events ---
+
+pub async fn add_batch_to_read_model(
+    event: &BatchCreated,
+    uow: &mut UnitOfWork,
+) -> Result<(), ServiceError> {
+    Ok(uow.read_model().add_batch(event).await?)
+}
+
+pub async fn change_batch_quantity_in_read_model(
+    event: &BatchQuantityChanged,
+    uow: &mut UnitOfWork,
+) -> Result<(), ServiceError> {
+    Ok(uow.read_model().set_batch_quantity(event).await?)
+}
 
 pub async fn add_allocation_to_read_model(
     event: &Allocated,

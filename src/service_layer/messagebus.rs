@@ -56,6 +56,14 @@ async fn dispatch_event(event: &Event, uow: &mut UnitOfWork) {
         }
     };
     match event {
+        Event::BatchCreated(e) => log(
+            "add_batch_to_read_model",
+            handlers::add_batch_to_read_model(e, uow).await,
+        ),
+        Event::BatchQuantityChanged(e) => log(
+            "change_batch_quantity_in_read_model",
+            handlers::change_batch_quantity_in_read_model(e, uow).await,
+        ),
         Event::Allocated(e) => log(
             "add_allocation_to_read_model",
             handlers::add_allocation_to_read_model(e, uow).await,

@@ -16,3 +16,48 @@ pub struct OrderAllocation {
     pub qty: i64,
     pub batchref: String,
 }
+
+/// One line allocated to a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct BatchAllocation {
+    pub orderid: String,
+    pub qty: i64,
+}
+
+/// A batch with its running totals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct BatchSummary {
+    pub reference: String,
+    pub sku: String,
+    /// `YYYY-MM-DD`; `None`: in the warehouse.
+    pub eta: Option<String>,
+    pub purchased: i64,
+    pub allocated: i64,
+    pub available: i64,
+}
+
+/// A SKU's stock over all its batches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct SkuStock {
+    pub sku: String,
+    pub purchased: i64,
+    pub allocated: i64,
+    pub available: i64,
+    pub batches: i64,
+    /// The earliest ETA among batches still on their way.
+    pub next_eta: Option<String>,
+}
+
+/// An order line no batch could take.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct OutOfStockNotice {
+    pub orderid: String,
+    pub sku: String,
+    pub qty: i64,
+    /// RFC 3339, UTC.
+    pub noticed_at: String,
+}

@@ -2,9 +2,12 @@
 
 use sqlx::AnyPool;
 
-use super::OrderAllocation;
+use super::{BatchAllocation, BatchSummary, OrderAllocation, OutOfStockNotice, SkuStock};
 use crate::adapters::StoreError;
-use crate::domain::values::OrderId;
+use crate::domain::values::{BatchRef, OrderId, Sku};
+
+const BATCH_COLUMNS: &str = "reference, sku, eta, purchased_quantity AS purchased, \
+     allocated_quantity AS allocated, purchased_quantity - allocated_quantity AS available";
 
 #[derive(Clone)]
 pub struct Views {
@@ -20,6 +23,87 @@ impl Views {
     pub async fn allocations(&self, orderid: &OrderId) -> Result<Vec<OrderAllocation>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT sku, qty, batchref FROM allocations_view WHERE orderid = $1 ORDER BY id",
+        )
+        .bind(orderid.as_str())
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Stock per SKU, alphabetically.
+    pub async fn stock(&self) -> Result<Vec<SkuStock>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT sku, CAST(SUM(purchased_quantity) AS BIGINT) AS purchased, \
+                    CAST(SUM(allocated_quantity) AS BIGINT) AS allocated, \
+                    CAST(SUM(purchased_quantity - allocated_quantity) AS BIGINT) AS available, \
+                    COUNT(*) AS batches, MIN(eta) AS next_eta \
+             FROM batches_view GROUP BY sku ORDER BY sku",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Batches, optionally of one SKU, by SKU then in the order allocation prefers them
+    /// (warehouse stock first, then by ETA).
+    pub async fn batches(&self, sku: Option<&Sku>) -> Result<Vec<BatchSummary>, StoreError> {
+        let query = format!(
+            "SELECT {BATCH_COLUMNS} FROM batches_view \
+             WHERE $1 IS NULL OR sku = $1 \
+             ORDER BY sku, eta IS NOT NULL, eta, reference"
+        );
+        Ok(sqlx::query_as(&query)
+            .bind(sku.map(Sku::as_str))
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    pub async fn batch(&self, reference: &BatchRef) -> Result<Option<BatchSummary>, StoreError> {
+        let query = format!("SELECT {BATCH_COLUMNS} FROM batches_view WHERE reference = $1");
+        Ok(sqlx::query_as(&query)
+            .bind(reference.as_str())
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// The lines allocated to the batch, in the order they were allocated.
+    pub async fn batch_allocations(
+        &self,
+        reference: &BatchRef,
+    ) -> Result<Vec<BatchAllocation>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT orderid, qty FROM allocations_view WHERE batchref = $1 ORDER BY id",
+        )
+        .bind(reference.as_str())
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The newest out-of-stock notices first.
+    pub async fn latest_out_of_stock(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<OutOfStockNotice>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT orderid, sku, qty, noticed_at FROM out_of_stock_notices \
+             ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The order's lines still waiting for stock: noticed out of stock and not
+    /// allocated since.
+    pub async fn unallocated_lines(
+        &self,
+        orderid: &OrderId,
+    ) -> Result<Vec<OutOfStockNotice>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT n.orderid, n.sku, n.qty, MAX(n.noticed_at) AS noticed_at \
+             FROM out_of_stock_notices n \
+             LEFT JOIN allocations_view a \
+               ON a.orderid = n.orderid AND a.sku = n.sku AND a.qty = n.qty \
+             WHERE n.orderid = $1 AND a.id IS NULL \
+             GROUP BY n.orderid, n.sku, n.qty ORDER BY MIN(n.id)",
         )
         .bind(orderid.as_str())
         .fetch_all(&self.pool)

@@ -2,34 +2,73 @@
 //! them: they can never disagree with the write model after a commit or a crash.
 
 use async_trait::async_trait;
+use sqlx::Row;
 
 use super::{SqlTransaction, bind_line};
 use crate::adapters::StoreError;
 use crate::adapters::read_model::ReadModelWriter;
-use crate::domain::events::{Allocated, OutOfStock};
+use crate::domain::events::{Allocated, BatchCreated, BatchQuantityChanged, OutOfStock};
 use crate::domain::model::OrderLine;
 
 #[async_trait]
 impl ReadModelWriter for SqlTransaction {
-    async fn add_allocation(&mut self, allocated: &Allocated) -> Result<(), StoreError> {
-        let upsert = sqlx::query(
-            "INSERT INTO allocations_view (orderid, sku, qty, batchref) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (orderid, sku, qty) DO UPDATE SET batchref = excluded.batchref",
-        );
-        bind_line(upsert, &allocated.line)
-            .bind(allocated.batchref.as_str())
+    async fn add_batch(&mut self, created: &BatchCreated) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO batches_view (reference, sku, eta, purchased_quantity) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (reference) DO NOTHING",
+        )
+        .bind(created.reference.as_str())
+        .bind(created.sku.as_str())
+        .bind(created.eta.map(|eta| eta.to_string()))
+        .bind(i64::from(created.qty.get()))
+        .execute(&mut *self.transaction)
+        .await?;
+        Ok(())
+    }
+
+    async fn set_batch_quantity(
+        &mut self,
+        changed: &BatchQuantityChanged,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE batches_view SET purchased_quantity = $2 WHERE reference = $1")
+            .bind(changed.reference.as_str())
+            .bind(i64::from(changed.qty.get()))
             .execute(&mut *self.transaction)
             .await?;
         Ok(())
     }
 
-    async fn remove_allocation(&mut self, line: &OrderLine) -> Result<(), StoreError> {
-        let delete = sqlx::query(
-            "DELETE FROM allocations_view WHERE orderid = $1 AND sku = $2 AND qty = $3",
+    async fn add_allocation(&mut self, allocated: &Allocated) -> Result<(), StoreError> {
+        let insert = sqlx::query(
+            "INSERT INTO allocations_view (orderid, sku, qty, batchref) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (orderid, sku, qty) DO NOTHING",
         );
-        bind_line(delete, line)
+        let inserted = bind_line(insert, &allocated.line)
+            .bind(allocated.batchref.as_str())
             .execute(&mut *self.transaction)
+            .await?
+            .rows_affected();
+        if inserted == 1 {
+            self.add_to_batch_total(allocated.batchref.as_str(), allocated.line.qty.get().into())
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn remove_allocation(&mut self, line: &OrderLine) -> Result<(), StoreError> {
+        // The batch to debit is the one the view recorded.
+        let delete = sqlx::query(
+            "DELETE FROM allocations_view WHERE orderid = $1 AND sku = $2 AND qty = $3 \
+             RETURNING batchref",
+        );
+        let removed = bind_line(delete, line)
+            .fetch_optional(&mut *self.transaction)
             .await?;
+        if let Some(row) = removed {
+            let batchref: String = row.try_get("batchref")?;
+            self.add_to_batch_total(&batchref, -i64::from(line.qty.get()))
+                .await?;
+        }
         Ok(())
     }
 
@@ -42,6 +81,20 @@ impl ReadModelWriter for SqlTransaction {
             .bind(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
             .execute(&mut *self.transaction)
             .await?;
+        Ok(())
+    }
+}
+
+impl SqlTransaction {
+    async fn add_to_batch_total(&mut self, batchref: &str, units: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE batches_view SET allocated_quantity = allocated_quantity + $2 \
+             WHERE reference = $1",
+        )
+        .bind(batchref)
+        .bind(units)
+        .execute(&mut *self.transaction)
+        .await?;
         Ok(())
     }
 }

@@ -213,10 +213,26 @@ fn take_events_empties_the_list() {
 // --- batches ---
 
 #[test]
+fn add_batch_records_the_batch() {
+    let mut product = Product::new(sku("LAMP"));
+    product.add_batch(batch("b1", "LAMP", 10, day(5))).unwrap();
+    assert_eq!(product.version_number(), 1);
+    assert_eq!(
+        product.events(),
+        [Event::BatchCreated(BatchCreated {
+            reference: reference("b1"),
+            sku: sku("LAMP"),
+            qty: qty(10),
+            eta: day(5),
+        })]
+    );
+}
+
+#[test]
 fn add_batch_refuses_a_duplicate_reference_and_another_sku() {
     let mut product = Product::new(sku("LAMP"));
     product.add_batch(batch("b1", "LAMP", 10, None)).unwrap();
-    assert_eq!(product.version_number(), 1);
+    product.take_events();
     assert_eq!(
         product.add_batch(batch("b1", "LAMP", 5, None)),
         Err(DomainError::DuplicateBatch(reference("b1")))
@@ -226,6 +242,7 @@ fn add_batch_refuses_a_duplicate_reference_and_another_sku() {
         Err(DomainError::SkuMismatch { .. })
     ));
     assert_eq!(product.batches().len(), 1);
+    assert!(product.events().is_empty());
 }
 
 // --- deallocation ---
@@ -280,13 +297,18 @@ fn shrinking_a_batch_frees_the_newest_lines_until_it_fits() {
     let batch = &product.batches()[0];
     assert_eq!(batch.allocations(), [first]);
     assert_eq!(batch.available_quantity(), 1);
-    assert_eq!(
-        product.events(),
-        [third, second].map(|line| Event::Deallocated(Deallocated {
+    let changed = Event::BatchQuantityChanged(BatchQuantityChanged {
+        reference: reference("b1"),
+        qty: qty(11),
+    });
+    let freed = [third, second].map(|line| {
+        Event::Deallocated(Deallocated {
             line,
             batchref: reference("b1"),
-        }))
-    );
+        })
+    });
+    assert_eq!(product.events()[0], changed);
+    assert_eq!(product.events()[1..], freed);
 }
 
 #[test]
@@ -298,7 +320,7 @@ fn growing_a_batch_frees_nothing_and_bumps_the_version() {
         .change_batch_quantity(&reference("b1"), qty(50))
         .unwrap();
     assert_eq!(product.batches()[0].available_quantity(), 40);
-    assert!(product.events().is_empty());
+    assert!(matches!(product.events(), [Event::BatchQuantityChanged(_)]));
     assert_eq!(product.version_number(), 5);
 }
 

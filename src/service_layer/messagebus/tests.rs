@@ -78,6 +78,7 @@ async fn add_batch_for_new_product() {
         .unwrap();
     let state = store.state();
     assert!(state.products.contains_key(&sku("CRUNCHY-ARMCHAIR")));
+    assert_eq!(state.batches_view[&reference("b1")], 100);
     assert_eq!(state.commits, 1);
 }
 
@@ -200,6 +201,7 @@ async fn changes_available_quantity() {
     .await
     .unwrap();
     assert_eq!(available(&store, "ADORABLE-SETTEE", "batch1"), 50);
+    assert_eq!(store.state().batches_view[&reference("batch1")], 50);
 }
 
 #[tokio::test]
