@@ -3,6 +3,7 @@
 //! only the domain, the view row types and the UI.
 
 pub mod domain;
+pub mod routes;
 pub mod ui;
 pub mod views;
 

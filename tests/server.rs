@@ -139,7 +139,10 @@ async fn the_server_renders_the_home_page() {
     let page = server.get("/").await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
-    assert!(html.contains("<title>Allocation desk</title>"), "{html}");
+    assert!(
+        html.contains("<title>Stock · Allocation desk</title>"),
+        "{html}"
+    );
     assert!(
         html.contains("/pkg/allocation-desk"),
         "hydration scripts linked"

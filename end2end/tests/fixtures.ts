@@ -6,10 +6,18 @@ export const test = base.extend<{ consoleErrors: string[] }>({
   consoleErrors: [
     async ({ page }, use) => {
       const errors: string[] = [];
-      page.on("console", (message) => {
-        if (message.type() === "error") {
-          errors.push(`${message.text()} (${message.location().url})`);
+      // Chromium logs the 404 of a page that is meant to be a 404; only those are expected.
+      const notFoundPages = new Set<string>();
+      page.on("response", (response) => {
+        if (response.request().resourceType() === "document" && response.status() === 404) {
+          notFoundPages.add(response.url());
         }
+      });
+      page.on("console", (message) => {
+        if (message.type() !== "error") return;
+        const url = message.location().url;
+        if (notFoundPages.has(url) && message.text().includes("404")) return;
+        errors.push(`${message.text()} (${url})`);
       });
       page.on("pageerror", (error) => errors.push(error.message));
       await use(errors);

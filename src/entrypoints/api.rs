@@ -7,7 +7,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::json;
 
@@ -17,6 +16,7 @@ use crate::bootstrap::Services;
 use crate::domain::commands::{Allocate, CreateBatch, Deallocate};
 use crate::domain::model::{DomainError, OrderLine};
 use crate::domain::values::{BatchRef, FieldError, OrderId, Quantity, Sku, parse_date};
+use crate::routes;
 use crate::service_layer::ServiceError;
 
 pub fn routes() -> Router<ServerState> {
@@ -89,7 +89,7 @@ async fn add_batch(
     JsonBody(request): JsonBody<AddBatchRequest>,
 ) -> Result<Response, ApiError> {
     let command = request.into_command()?;
-    let location = format!("/batches/{}", path_segment(command.reference.as_str()));
+    let location = routes::batch(command.reference.as_str());
     let message = format!("Batch {} added", command.reference);
     services.bus.handle(command).await?;
     Ok(created(StatusCode::CREATED, &location, message))
@@ -100,7 +100,7 @@ async fn allocate(
     JsonBody(request): JsonBody<OrderLineRequest>,
 ) -> Result<Response, ApiError> {
     let line = request.into_line()?;
-    let location = format!("/allocations/{}", path_segment(line.orderid.as_str()));
+    let location = routes::allocations_api(line.orderid.as_str());
     let message = format!("Order {} accepted", line.orderid);
     services.bus.handle(Allocate { line }).await?;
     Ok(created(StatusCode::ACCEPTED, &location, message))
@@ -152,17 +152,6 @@ async fn allocations(
 #[derive(Serialize)]
 struct Message {
     message: String,
-}
-
-/// Everything but unreserved characters, so any reference fits in a path segment.
-const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-
-fn path_segment(raw: &str) -> String {
-    utf8_percent_encode(raw, PATH_SEGMENT).to_string()
 }
 
 fn created(status: StatusCode, location: &str, message: String) -> Response {

@@ -1,9 +1,20 @@
-//! The web desk: Leptos components, rendered on the server and hydrated in the browser.
+//! The web desk: Leptos pages, rendered on the server and hydrated in the browser.
+//! Pages read views through GET server functions; forms post one command each through
+//! a server function, which redirects to the page that shows the result.
+
+mod allocate;
+mod batch;
+mod batches;
+mod common;
+mod dashboard;
+pub mod form;
+mod orders;
+pub mod reads;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::StaticSegment;
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::{SsrMode, StaticSegment, path};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -29,16 +40,33 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
         <Stylesheet id="leptos" href="/pkg/allocation-desk.css" />
-        <Title text="Allocation desk" />
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Allocation desk".to_owned() } else { format!("{page} · Allocation desk") }
+        } />
         <Router>
             <header class="masthead">
-                <a class="brand" href="/">
+                <A href="/" attr:class="brand">
                     "Allocation desk"
-                </a>
+                </A>
+                <nav aria-label="Main">
+                    <A href="/" exact=true>
+                        "Stock"
+                    </A>
+                    <A href="/batches">"Batches"</A>
+                    <A href="/allocate">"Allocate"</A>
+                    <A href="/orders">"Orders"</A>
+                </nav>
             </header>
             <main>
+                // Pages render whole before the first byte (`Async`): they work without
+                // JavaScript and can answer 404.
                 <Routes fallback=NotFound>
-                    <Route path=StaticSegment("") view=Home />
+                    <Route path=StaticSegment("") view=dashboard::DashboardPage ssr=SsrMode::Async />
+                    <Route path=path!("/batches") view=batches::BatchesPage ssr=SsrMode::Async />
+                    <Route path=path!("/batches/:reference") view=batch::BatchPage ssr=SsrMode::Async />
+                    <Route path=path!("/allocate") view=allocate::AllocatePage ssr=SsrMode::Async />
+                    <Route path=path!("/orders") view=orders::OrderSearchPage ssr=SsrMode::Async />
+                    <Route path=path!("/orders/:orderid") view=orders::OrderPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
@@ -46,47 +74,10 @@ pub fn App() -> impl IntoView {
 }
 
 #[component]
-fn Home() -> impl IntoView {
-    view! {
-        <h1>"Allocation desk"</h1>
-        <p>"Purchase batches in, customer order lines allocated to them."</p>
-        <section>
-            <h2>"JSON API"</h2>
-            <table>
-                <thead>
-                    <tr>
-                        <th>"Request"</th>
-                        <th>"Does"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    <tr>
-                        <td><code>"POST /add_batch"</code></td>
-                        <td>"Adds a purchase batch"</td>
-                    </tr>
-                    <tr>
-                        <td><code>"POST /allocate"</code></td>
-                        <td>"Allocates an order line to the best batch"</td>
-                    </tr>
-                    <tr>
-                        <td><code>"POST /deallocate"</code></td>
-                        <td>"Cancels an allocated order line"</td>
-                    </tr>
-                    <tr>
-                        <td><code>"GET /allocations/{orderid}"</code></td>
-                        <td>"Lists an order's allocations"</td>
-                    </tr>
-                </tbody>
-            </table>
-        </section>
-    }
-}
-
-#[component]
 fn NotFound() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    expect_context::<leptos_axum::ResponseOptions>().set_status(axum::http::StatusCode::NOT_FOUND);
+    common::set_status(404);
     view! {
+        <Title text="Page not found" />
         <h1>"Page not found"</h1>
         <p>
             <a href="/">"Back to the desk"</a>

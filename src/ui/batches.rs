@@ -1,0 +1,147 @@
+//! `/batches`: every batch, filtered by SKU, and the "Add batch" form.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{A, Form};
+use leptos_router::hooks::use_query_map;
+
+use super::common::{eta_text, failure, loading};
+use super::form::{Field, FormMessage, Submission, refusal};
+use super::reads::batches;
+use crate::routes;
+use crate::views::BatchSummary;
+
+/// Runs `CreateBatch`, then shows the new batch.
+#[server(prefix = "/api", endpoint = "add_batch")]
+pub async fn add_batch(
+    r#ref: String,
+    sku: String,
+    qty: String,
+    eta: String,
+) -> Result<Submission, ServerFnError> {
+    use super::form::{parse_field, send, submit};
+    use crate::domain::commands::CreateBatch;
+    use crate::domain::values::{BatchRef, Quantity, Sku, parse_date};
+
+    let input = [
+        ("ref", &*r#ref),
+        ("sku", &*sku),
+        ("qty", &*qty),
+        ("eta", &*eta),
+    ];
+    submit(&input, async {
+        let eta = match eta.trim() {
+            "" => None,
+            date => Some(parse_field("eta", "ETA", date, parse_date)?),
+        };
+        let command = CreateBatch {
+            reference: parse_field("ref", "Reference", &r#ref, BatchRef::parse)?,
+            sku: parse_field("sku", "SKU", &sku, Sku::parse)?,
+            qty: parse_field("qty", "Quantity", &qty, Quantity::parse)?,
+            eta,
+        };
+        let page = routes::batch(command.reference.as_str());
+        send(command).await?;
+        Ok(page)
+    })
+    .await
+}
+
+#[component]
+pub fn BatchesPage() -> impl IntoView {
+    let query = use_query_map();
+    let sku = move || query.read().get("sku").unwrap_or_default();
+    let add = ServerAction::<AddBatch>::new();
+    let listing = Resource::new(
+        move || (sku(), add.version().get()),
+        |(sku, _)| batches(Some(sku)),
+    );
+    let error = refusal(add.value());
+    view! {
+        <Title text="Batches" />
+        <h1>"Batches"</h1>
+        <Form method="get" action="/batches" attr:class="filter" attr:role="search">
+            <label for="filter-sku">"SKU"</label>
+            <input id="filter-sku" name="sku" type="search" value=sku />
+            <button type="submit">"Filter"</button>
+            <Show when=move || !sku().is_empty()>
+                <A href="/batches">"Show all"</A>
+            </Show>
+        </Form>
+        <Suspense fallback=loading>
+            {move || Suspend::new(async move {
+                match listing.await {
+                    Ok(rows) => view! { <BatchTable rows /> }.into_any(),
+                    Err(error) => failure(error),
+                }
+            })}
+        </Suspense>
+        <section class="panel" aria-labelledby="add-batch-heading" id="add">
+            <h2 id="add-batch-heading">"Add batch"</h2>
+            <ActionForm action=add attr:class="command">
+                <FormMessage error />
+                <Field form="add-batch" label="Reference" name="ref" required=true error />
+                <Field form="add-batch" label="SKU" name="sku" required=true error />
+                <Field
+                    form="add-batch"
+                    label="Quantity"
+                    name="qty"
+                    kind="number"
+                    required=true
+                    error
+                />
+                <Field
+                    form="add-batch"
+                    label="ETA"
+                    name="eta"
+                    kind="date"
+                    hint="Leave empty when the batch is already in the warehouse"
+                    error
+                />
+                <button type="submit">"Add batch"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn BatchTable(rows: Vec<BatchSummary>) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p class="empty">"No batches."</p> }.into_any();
+    }
+    let rows = rows
+        .into_iter()
+        .map(|row| {
+            view! {
+                <tr class:sold-out=row.available <= 0>
+                    <td>
+                        <A href=routes::batch(&row.reference)>{row.reference.clone()}</A>
+                    </td>
+                    <td>
+                        <A href=routes::batches_of(&row.sku)>{row.sku.clone()}</A>
+                    </td>
+                    <td>{eta_text(row.eta.as_deref())}</td>
+                    <td class="number">{row.purchased}</td>
+                    <td class="number">{row.allocated}</td>
+                    <td class="number">{row.available}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="batches">
+            <thead>
+                <tr>
+                    <th scope="col">"Reference"</th>
+                    <th scope="col">"SKU"</th>
+                    <th scope="col">"ETA"</th>
+                    <th scope="col" class="number">"Purchased"</th>
+                    <th scope="col" class="number">"Allocated"</th>
+                    <th scope="col" class="number">"Available"</th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+    .into_any()
+}

@@ -1,0 +1,187 @@
+//! `/orders`: find an order; `/orders/{orderid}`: its allocations, with "Deallocate".
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{A, Form, Redirect};
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::common::{failure, instant_text, loading};
+use super::form::{FormMessage, Submission, refusal};
+use super::reads::{OrderDetail, order};
+use crate::routes;
+
+/// Parses an order line as the forms submit it.
+#[cfg(feature = "ssr")]
+pub fn parse_line(
+    orderid: &str,
+    sku: &str,
+    qty: &str,
+) -> Result<crate::domain::model::OrderLine, super::form::FormError> {
+    use super::form::parse_field;
+    use crate::domain::model::OrderLine;
+    use crate::domain::values::{OrderId, Quantity, Sku};
+    Ok(OrderLine {
+        orderid: parse_field("orderid", "Order ID", orderid, OrderId::parse)?,
+        sku: parse_field("sku", "SKU", sku, Sku::parse)?,
+        qty: parse_field("qty", "Quantity", qty, Quantity::parse)?,
+    })
+}
+
+/// Runs `Deallocate`, then shows the order again.
+#[server(prefix = "/api", endpoint = "deallocate")]
+pub async fn deallocate(
+    orderid: String,
+    sku: String,
+    qty: String,
+) -> Result<Submission, ServerFnError> {
+    use super::form::{send, submit};
+    use crate::domain::commands::Deallocate;
+
+    let input = [("orderid", &*orderid), ("sku", &*sku), ("qty", &*qty)];
+    submit(&input, async {
+        let line = parse_line(&orderid, &sku, &qty)?;
+        let page = routes::order(line.orderid.as_str());
+        send(Deallocate { line }).await?;
+        Ok(page)
+    })
+    .await
+}
+
+/// A GET form, so that finding an order is a link like any other.
+#[component]
+fn FindOrder(#[prop(into)] current: String) -> impl IntoView {
+    view! {
+        <Form method="get" action="/orders" attr:class="filter" attr:role="search">
+            <label for="find-orderid">"Order ID"</label>
+            <input id="find-orderid" name="orderid" type="search" value=current required />
+            <button type="submit">"Find order"</button>
+        </Form>
+    }
+}
+
+#[component]
+pub fn OrderSearchPage() -> impl IntoView {
+    let query = use_query_map();
+    let wanted = move || {
+        query
+            .read()
+            .get("orderid")
+            .map(|id| id.trim().to_owned())
+            .filter(|id| !id.is_empty())
+    };
+    view! {
+        <Title text="Orders" />
+        <h1>"Orders"</h1>
+        <FindOrder current="" />
+        {move || wanted().map(|orderid| view! { <Redirect path=routes::order(&orderid) /> })}
+    }
+}
+
+#[component]
+pub fn OrderPage() -> impl IntoView {
+    let params = use_params_map();
+    let orderid = move || params.read().get("orderid").unwrap_or_default();
+    let deallocate = ServerAction::<Deallocate>::new();
+    let detail = Resource::new(
+        move || (orderid(), deallocate.version().get()),
+        |(orderid, _)| order(orderid),
+    );
+    let error = refusal(deallocate.value());
+    view! {
+        <Title text=move || format!("Order {}", orderid()) />
+        <h1>"Order " {orderid}</h1>
+        <FindOrder current=orderid() />
+        <FormMessage error />
+        <Suspense fallback=loading>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(detail) => {
+                        view! { <OrderDetailView orderid=orderid() detail deallocate /> }.into_any()
+                    }
+                    Err(error) => failure(error),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn OrderDetailView(
+    orderid: String,
+    detail: OrderDetail,
+    deallocate: ServerAction<Deallocate>,
+) -> impl IntoView {
+    let OrderDetail {
+        allocations,
+        waiting,
+    } = detail;
+    let waiting = (!waiting.is_empty()).then(|| {
+        let items = waiting
+            .into_iter()
+            .map(|line| {
+                view! {
+                    <li>
+                        <strong>{line.qty} " × " {line.sku}</strong>
+                        " could not be allocated: no batch had enough stock ("
+                        {instant_text(&line.noticed_at)}
+                        " UTC)."
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <div class="notice out-of-stock" role="status">
+                <h2>"Out of stock"</h2>
+                <ul>{items}</ul>
+            </div>
+        }
+    });
+    let allocated = if allocations.is_empty() {
+        view! { <p class="empty">"Nothing is allocated to this order."</p> }.into_any()
+    } else {
+        let rows = allocations
+            .into_iter()
+            .map(|line| {
+                let orderid = orderid.clone();
+                view! {
+                    <tr>
+                        <td>{line.sku.clone()}</td>
+                        <td>
+                            <A href=routes::batch(&line.batchref)>{line.batchref.clone()}</A>
+                        </td>
+                        <td class="number">{line.qty}</td>
+                        <td class="row-action">
+                            <ActionForm action=deallocate>
+                                <input type="hidden" name="orderid" value=orderid />
+                                <input type="hidden" name="sku" value=line.sku.clone() />
+                                <input type="hidden" name="qty" value=line.qty.to_string() />
+                                <button type="submit" class="secondary">"Deallocate"</button>
+                            </ActionForm>
+                        </td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <table class="allocations">
+                <thead>
+                    <tr>
+                        <th scope="col">"SKU"</th>
+                        <th scope="col">"Batch"</th>
+                        <th scope="col" class="number">"Quantity"</th>
+                        <th scope="col">
+                            <span class="visually-hidden">"Actions"</span>
+                        </th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }
+        .into_any()
+    };
+    view! {
+        {waiting}
+        <h2>"Allocations"</h2>
+        {allocated}
+    }
+}

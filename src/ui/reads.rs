@@ -1,0 +1,104 @@
+//! The GET server functions the pages read through: thin wrappers over `views`.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+
+use crate::views::{BatchAllocation, BatchSummary, OrderAllocation, OutOfStockNotice, SkuStock};
+
+/// How many out-of-stock notices the dashboard shows.
+pub const LATEST_NOTICES: i64 = 10;
+
+#[cfg(feature = "ssr")]
+fn views() -> crate::views::Views {
+    expect_context::<crate::bootstrap::Services>().views
+}
+
+/// A failed read is logged in full; the page gets a short message.
+#[cfg(feature = "ssr")]
+fn unavailable(error: crate::adapters::StoreError) -> ServerFnError {
+    tracing::error!(%error, "reading a view failed");
+    ServerFnError::new("The desk cannot reach its storage; please try again shortly")
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StockOverview {
+    pub stock: Vec<SkuStock>,
+    pub notices: Vec<OutOfStockNotice>,
+}
+
+#[server(prefix = "/api", endpoint = "views/dashboard", input = GetUrl)]
+pub async fn dashboard() -> Result<StockOverview, ServerFnError> {
+    let views = views();
+    Ok(StockOverview {
+        stock: views.stock().await.map_err(unavailable)?,
+        notices: views
+            .latest_out_of_stock(LATEST_NOTICES)
+            .await
+            .map_err(unavailable)?,
+    })
+}
+
+/// All batches, or those of one SKU when `sku` is given and not blank.
+#[server(prefix = "/api", endpoint = "views/batches", input = GetUrl)]
+pub async fn batches(sku: Option<String>) -> Result<Vec<BatchSummary>, ServerFnError> {
+    use crate::domain::values::Sku;
+    // A filter that is no valid SKU matches nothing.
+    let filter = match sku.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(raw) => match Sku::parse(raw) {
+            Ok(sku) => Some(sku),
+            Err(_) => return Ok(Vec::new()),
+        },
+    };
+    views().batches(filter.as_ref()).await.map_err(unavailable)
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BatchDetail {
+    pub batch: BatchSummary,
+    pub allocations: Vec<BatchAllocation>,
+}
+
+/// One batch and the lines allocated to it; `None` for an unknown reference.
+#[server(prefix = "/api", endpoint = "views/batch", input = GetUrl)]
+pub async fn batch(reference: String) -> Result<Option<BatchDetail>, ServerFnError> {
+    use crate::domain::values::BatchRef;
+    let Ok(reference) = BatchRef::parse(&reference) else {
+        return Ok(None);
+    };
+    let views = views();
+    let Some(batch) = views.batch(&reference).await.map_err(unavailable)? else {
+        return Ok(None);
+    };
+    let allocations = views
+        .batch_allocations(&reference)
+        .await
+        .map_err(unavailable)?;
+    Ok(Some(BatchDetail { batch, allocations }))
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OrderDetail {
+    pub allocations: Vec<OrderAllocation>,
+    /// Lines noticed out of stock and not allocated since.
+    pub waiting: Vec<OutOfStockNotice>,
+}
+
+#[server(prefix = "/api", endpoint = "views/order", input = GetUrl)]
+pub async fn order(orderid: String) -> Result<OrderDetail, ServerFnError> {
+    use crate::domain::values::OrderId;
+    let Ok(orderid) = OrderId::parse(&orderid) else {
+        return Ok(OrderDetail {
+            allocations: Vec::new(),
+            waiting: Vec::new(),
+        });
+    };
+    let views = views();
+    Ok(OrderDetail {
+        allocations: views.allocations(&orderid).await.map_err(unavailable)?,
+        waiting: views
+            .unallocated_lines(&orderid)
+            .await
+            .map_err(unavailable)?,
+    })
+}
