@@ -40,7 +40,8 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
 
     let listener = tokio::net::TcpListener::bind(address).await?;
     tracing::info!("allocation desk on http://{address}");
-    axum::serve(listener, entrypoints::router(services, leptos_options))
+    let router = entrypoints::router(services, leptos_options, entrypoints::page_routes());
+    axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())

@@ -2,13 +2,11 @@
 
 mod common;
 
-use allocation_desk::entrypoints::router;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::TestDb;
 use http_body_util::BodyExt;
-use leptos::config::LeptosOptions;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -34,11 +32,8 @@ impl Reply {
 impl Api {
     async fn new() -> Self {
         let db = TestDb::new();
-        let options = LeptosOptions::builder()
-            .output_name("allocation-desk")
-            .build();
         Self {
-            router: router(db.services().await, options),
+            router: db.router().await,
             _db: db,
         }
     }

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::get;
 use leptos::prelude::{LeptosOptions, provide_context};
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 
 use crate::bootstrap::Services;
 use crate::ui::{App, shell};
@@ -19,8 +19,19 @@ pub struct ServerState {
     pub services: Services,
 }
 
+/// The pages' routes, found by running the app once. Do it once per process: while it
+/// runs, Leptos holds back every resource in the process (a global flag), so a page
+/// rendered at that moment would never finish.
+pub fn page_routes() -> Vec<AxumRouteListing> {
+    generate_route_list(App)
+}
+
 /// The whole HTTP surface: the JSON contract, `/healthz`, the pages and static files.
-pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
+pub fn router(
+    services: Services,
+    leptos_options: LeptosOptions,
+    page_routes: Vec<AxumRouteListing>,
+) -> Router {
     let state = ServerState {
         leptos_options,
         services: services.clone(),
@@ -30,7 +41,7 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .leptos_routes_with_context(
             &state,
-            generate_route_list(App),
+            page_routes,
             move || provide_context(services.clone()),
             {
                 let options = state.leptos_options.clone();

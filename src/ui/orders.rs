@@ -88,7 +88,6 @@ pub fn OrderPage() -> impl IntoView {
     );
     let error = refusal(deallocate.value());
     view! {
-        <Title text=move || format!("Order {}", orderid()) />
         <h1>"Order " {orderid}</h1>
         <FindOrder current=orderid() />
         <FormMessage error />
@@ -111,6 +110,9 @@ fn OrderDetailView(
     detail: OrderDetail,
     deallocate: ServerAction<Deallocate>,
 ) -> impl IntoView {
+    // The title is set here, with the data, not reactively above the <Suspense>: that
+    // made a few concurrent `SsrMode::Async` renders never finish (leptos_meta 0.8).
+    let title = format!("Order {orderid}");
     let OrderDetail {
         allocations,
         waiting,
@@ -180,6 +182,7 @@ fn OrderDetailView(
         .into_any()
     };
     view! {
+        <Title text=title />
         {waiting}
         <h2>"Allocations"</h2>
         {allocated}

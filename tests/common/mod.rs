@@ -1,7 +1,7 @@
 //! Shared set-up for the integration tests: a real SQLite file in a temporary folder.
 #![allow(dead_code)] // each test crate uses its own subset of these helpers
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use allocation_desk::adapters::sql::SqlStore;
 use allocation_desk::bootstrap::{Services, bootstrap};
@@ -10,7 +10,14 @@ use allocation_desk::domain::commands::{Allocate, ChangeBatchQuantity, CreateBat
 use allocation_desk::domain::model::OrderLine;
 use allocation_desk::domain::values::{BatchRef, OrderId, Quantity, Sku, parse_date};
 use allocation_desk::service_layer::messagebus::MessageBus;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos_axum::AxumRouteListing;
 use tempfile::TempDir;
+
+/// Found once for the whole test process: see `entrypoints::page_routes`.
+static PAGE_ROUTES: LazyLock<Vec<AxumRouteListing>> =
+    LazyLock::new(allocation_desk::entrypoints::page_routes);
 
 /// A fresh database file, deleted with the folder when the value is dropped.
 pub struct TestDb {
@@ -35,6 +42,14 @@ impl TestDb {
         })
         .await
         .unwrap()
+    }
+
+    /// The server's whole router over this database.
+    pub async fn router(&self) -> Router {
+        let options = LeptosOptions::builder()
+            .output_name("allocation-desk")
+            .build();
+        allocation_desk::entrypoints::router(self.services().await, options, PAGE_ROUTES.clone())
     }
 
     pub async fn bus(&self) -> MessageBus {
