@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Every check and every test: formatting, lints for the server and the browser bundle,
-# unit and integration tests (real SQLite files, the real server binary), the release
-# build of the whole site with cargo-leptos, and Playwright in Debian's Chromium.
+# unit and integration tests (on real SQLite files, then again on the real PostgreSQL,
+# and the real server binary), the release build of the whole site with cargo-leptos,
+# and Playwright in Debian's Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-tools.sh
+scripts/services.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 
@@ -20,8 +22,15 @@ cargo clippy --all-targets --features ssr -- -D warnings
 step "lint: browser bundle"
 cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
-step "unit and integration tests"
+step "unit and integration tests (SQLite)"
 cargo test --features ssr
+
+# Each test makes a schema of its own; drop those of earlier runs first.
+postgres="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+step "integration tests (PostgreSQL, $postgres)"
+psql "$postgres" -qAt -c "SELECT format('DROP SCHEMA %I CASCADE;', nspname)
+  FROM pg_namespace WHERE nspname LIKE 'alloc\_test\_%'" | psql "$postgres" -q
+TEST_POSTGRES_URL="$postgres" cargo test --features ssr --test '*'
 
 step "release build of the site (server + WebAssembly)"
 cargo leptos build --release

@@ -31,7 +31,7 @@ impl Reply {
 
 impl Api {
     async fn new() -> Self {
-        let db = TestDb::new();
+        let db = TestDb::new().await;
         Self {
             router: db.router().await,
             _db: db,

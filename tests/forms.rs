@@ -24,7 +24,7 @@ struct Reply {
 
 impl Desk {
     async fn new() -> Self {
-        let db = TestDb::new();
+        let db = TestDb::new().await;
         Self {
             router: db.router().await,
             _db: db,

@@ -1,5 +1,7 @@
 //! The contract's HTTP scenarios against the real server binary, over TCP.
 
+mod common;
+
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -11,7 +13,7 @@ use serde_json::{Value, json};
 struct Server {
     child: Child,
     base: String,
-    _dir: tempfile::TempDir,
+    _db: common::TestDb,
 }
 
 impl Drop for Server {
@@ -23,17 +25,14 @@ impl Drop for Server {
 
 impl Server {
     async fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        let db = common::TestDb::new().await;
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
         let child = Command::new(env!("CARGO_BIN_EXE_allocation-desk"))
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}?mode=rwc", dir.path().join("desk.db").display()),
-            )
+            .env("DATABASE_URL", &db.url)
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -42,7 +41,7 @@ impl Server {
         let server = Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
-            _dir: dir,
+            _db: db,
         };
         server.wait_until_ready().await;
         server

@@ -21,7 +21,7 @@ fn order(raw: &str) -> OrderId {
 
 #[tokio::test]
 async fn allocations_view_shows_only_that_orders_lines_in_order() {
-    let db = TestDb::new();
+    let db = TestDb::new().await;
     let services = db.services().await;
     let bus = &services.bus;
     bus.handle(create_batch("sku1batch", "sku1", 50, None))
@@ -64,7 +64,7 @@ async fn allocations_view_shows_only_that_orders_lines_in_order() {
 
 #[tokio::test]
 async fn after_a_quantity_change_the_view_shows_the_new_batch() {
-    let db = TestDb::new();
+    let db = TestDb::new().await;
     let services = db.services().await;
     let bus = &services.bus;
     bus.handle(create_batch("b1", "sku1", 50, None))
@@ -84,7 +84,7 @@ async fn after_a_quantity_change_the_view_shows_the_new_batch() {
 
 #[tokio::test]
 async fn a_cancelled_line_leaves_the_view() {
-    let db = TestDb::new();
+    let db = TestDb::new().await;
     let services = db.services().await;
     let bus = &services.bus;
     bus.handle(create_batch("b1", "sku1", 50, None))
@@ -123,7 +123,7 @@ fn batch_row(
 
 #[tokio::test]
 async fn batch_listings_and_stock_follow_every_command() {
-    let db = TestDb::new();
+    let db = TestDb::new().await;
     let services = db.services().await;
     let (bus, views) = (&services.bus, &services.views);
     bus.handle(create_batch("ship-2", "LAMP", 10, Some("2011-01-03")))
@@ -191,7 +191,7 @@ async fn batch_listings_and_stock_follow_every_command() {
 
 #[tokio::test]
 async fn out_of_stock_notices_and_lines_still_waiting() {
-    let db = TestDb::new();
+    let db = TestDb::new().await;
     let services = db.services().await;
     let (bus, views) = (&services.bus, &services.views);
     bus.handle(create_batch("b1", "LAMP", 5, None))

@@ -13,9 +13,10 @@ use self::repository::ProductRepository;
 /// which database it runs on.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// Another writer changed the product since it was read.
-    #[error("product {sku} was changed concurrently (expected version {expected})")]
-    Conflict { sku: String, expected: u64 },
+    /// Another writer changed what this one read (a product's version, a unique
+    /// row) since it was read; the work can be retried on fresh data.
+    #[error("concurrent change: {0}")]
+    Conflict(String),
     #[error("storage failed: {0}")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
 }

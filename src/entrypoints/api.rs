@@ -216,7 +216,7 @@ impl From<StoreError> for ApiError {
 
 fn store_failure(error: &StoreError) -> ApiError {
     match error {
-        StoreError::Conflict { .. } => ApiError::new(
+        StoreError::Conflict(_) => ApiError::new(
             StatusCode::CONFLICT,
             "The product was changed by another request at the same time; try again",
         ),

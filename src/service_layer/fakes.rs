@@ -24,6 +24,8 @@ pub struct FakeState {
     pub commits: usize,
     /// Makes every read-model write fail, to prove a failing handler stops no other.
     pub read_model_fails: bool,
+    /// How many commits from now on fail as if another writer had won the race.
+    pub conflicts_ahead: u32,
 }
 
 #[derive(Clone, Default)]
@@ -38,6 +40,10 @@ impl FakeStore {
 
     pub fn break_read_model(&self) {
         self.state.lock().unwrap().read_model_fails = true;
+    }
+
+    pub fn lose_races(&self, commits: u32) {
+        self.state.lock().unwrap().conflicts_ahead = commits;
     }
 }
 
@@ -135,8 +141,14 @@ impl ReadModelWriter for FakeTransaction {
 #[async_trait]
 impl StoreTransaction for FakeTransaction {
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        let mut committed = self.committed.lock().unwrap();
+        if committed.conflicts_ahead > 0 {
+            committed.conflicts_ahead -= 1;
+            return Err(StoreError::Conflict("another writer won".into()));
+        }
         self.pending.commits += 1;
-        *self.committed.lock().unwrap() = self.pending;
+        self.pending.conflicts_ahead = 0;
+        *committed = self.pending;
         Ok(())
     }
 }

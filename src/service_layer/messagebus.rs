@@ -4,14 +4,19 @@
 //! routed.
 
 use std::collections::VecDeque;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::ServiceError;
 use super::handlers;
 use super::unit_of_work::UnitOfWork;
-use crate::adapters::Store;
+use crate::adapters::{Store, StoreError};
 use crate::domain::commands::Command;
 use crate::domain::events::Event;
+
+/// How often a command is tried when concurrent writers keep beating it to a product.
+pub const MAX_ATTEMPTS: u32 = 10;
 
 pub struct MessageBus {
     store: Arc<dyn Store>,
@@ -24,12 +29,30 @@ impl MessageBus {
 
     /// Handles the command and every event that follows from it, in one unit of work:
     /// a line freed by a quantity change is reallocated, and the read models updated,
-    /// in the same commit as the change itself, or not at all.
+    /// in the same commit as the change itself, or not at all. When another writer
+    /// changed the product first, the whole of it is tried again on fresh data, up to
+    /// [`MAX_ATTEMPTS`] times.
     pub async fn handle(&self, command: impl Into<Command>) -> Result<(), ServiceError> {
         let command = command.into();
         tracing::debug!(?command, "handling command");
+        let mut attempt = 1;
+        loop {
+            match self.handle_once(&command).await {
+                Err(ServiceError::Store(StoreError::Conflict(reason)))
+                    if attempt < MAX_ATTEMPTS =>
+                {
+                    tracing::debug!(attempt, %reason, "concurrent change; trying again");
+                    tokio::time::sleep(backoff(attempt)).await;
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn handle_once(&self, command: &Command) -> Result<(), ServiceError> {
         let mut uow = UnitOfWork::begin(&*self.store).await?;
-        dispatch_command(&command, &mut uow).await?;
+        dispatch_command(command, &mut uow).await?;
         let mut queue = VecDeque::from(uow.collect_new_events());
         while let Some(event) = queue.pop_front() {
             dispatch_event(&event, &mut uow).await;
@@ -38,6 +61,12 @@ impl MessageBus {
         uow.commit().await?;
         Ok(())
     }
+}
+
+/// A random pause below 2, 4, 8, ... 64 ms: writers that collided spread out.
+fn backoff(attempt: u32) -> Duration {
+    let ceiling_micros = 1000u64 << attempt.min(6);
+    Duration::from_micros(RandomState::new().hash_one(attempt) % ceiling_micros)
 }
 
 async fn dispatch_command(command: &Command, uow: &mut UnitOfWork) -> Result<(), ServiceError> {

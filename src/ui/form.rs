@@ -190,7 +190,7 @@ mod server {
                     Self::new(Some("ref"), format!("Batch {reference} already exists"))
                 }
                 ServiceError::Domain(error) => Self::new(None, error.to_string()),
-                ServiceError::Store(StoreError::Conflict { .. }) => Self::new(
+                ServiceError::Store(StoreError::Conflict(_)) => Self::new(
                     None,
                     "Someone changed this product at the same moment; please try again",
                 ),

@@ -1,6 +1,7 @@
 //! Shared set-up for the integration tests: a real SQLite file in a temporary folder.
 #![allow(dead_code)] // each test crate uses its own subset of these helpers
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, LazyLock};
 
 use allocation_desk::adapters::sql::SqlStore;
@@ -13,23 +14,64 @@ use allocation_desk::service_layer::messagebus::MessageBus;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos_axum::AxumRouteListing;
+use sqlx::{AnyConnection, Connection, Executor};
 use tempfile::TempDir;
 
 /// Found once for the whole test process: see `entrypoints::page_routes`.
 static PAGE_ROUTES: LazyLock<Vec<AxumRouteListing>> =
     LazyLock::new(allocation_desk::entrypoints::page_routes);
 
-/// A fresh database file, deleted with the folder when the value is dropped.
+/// Set to a PostgreSQL URL, the tests run there instead of on SQLite files.
+pub const POSTGRES_VARIABLE: &str = "TEST_POSTGRES_URL";
+
+/// Schema names of this test process start with it; `scripts/test.sh` drops them all.
+pub const SCHEMA_PREFIX: &str = "alloc_test_";
+
+static SCHEMAS: AtomicU32 = AtomicU32::new(0);
+
+/// A database of the test's own: an SQLite file in a temporary folder (deleted with
+/// it), or, when `TEST_POSTGRES_URL` is set, a schema of its own on that server.
 pub struct TestDb {
-    pub dir: TempDir,
     pub url: String,
+    _dir: Option<TempDir>,
 }
 
 impl TestDb {
-    pub fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
-        Self { dir, url }
+    pub async fn new() -> Self {
+        match std::env::var(POSTGRES_VARIABLE) {
+            Ok(server) => Self::on_postgres(&server).await,
+            Err(_) => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+                Self {
+                    url,
+                    _dir: Some(dir),
+                }
+            }
+        }
+    }
+
+    async fn on_postgres(server: &str) -> Self {
+        let schema = format!(
+            "{SCHEMA_PREFIX}{}_{}",
+            std::process::id(),
+            SCHEMAS.fetch_add(1, Ordering::Relaxed)
+        );
+        sqlx::any::install_default_drivers();
+        let mut connection = AnyConnection::connect(server).await.unwrap();
+        connection
+            .execute(format!("CREATE SCHEMA {schema}").as_str())
+            .await
+            .unwrap();
+        let separator = if server.contains('?') { '&' } else { '?' };
+        Self {
+            url: format!("{server}{separator}options[search_path]={schema}"),
+            _dir: None,
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.url.starts_with("postgres")
     }
 
     pub async fn store(&self) -> SqlStore {

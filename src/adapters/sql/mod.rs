@@ -1,5 +1,6 @@
 //! The SQL store: the write model and the SQL read models over sqlx, on an embedded
-//! SQLite file.
+//! SQLite file or on PostgreSQL, chosen by the URL at run time. The SQL is shared; the
+//! two differ in schema types (see `migrations/`) and in how writers are kept apart.
 
 mod read_model;
 mod repository;
@@ -17,7 +18,14 @@ use crate::domain::model::OrderLine;
 
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
-        Self::Backend(Box::new(error))
+        match &error {
+            // Another writer inserted the same key first (a new product, a batch
+            // reference): the loser retries on fresh data.
+            sqlx::Error::Database(database) if database.is_unique_violation() => {
+                Self::Conflict(database.message().to_owned())
+            }
+            _ => Self::Backend(Box::new(error)),
+        }
     }
 }
 
@@ -27,26 +35,49 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
     }
 }
 
-/// Connections per pool: readers run side by side (WAL), writers take turns.
+/// Connections per pool: readers run side by side, writers take turns (SQLite) or
+/// meet at the version check (PostgreSQL).
 const MAX_CONNECTIONS: u32 = 16;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    fn of(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Self::Postgres)
+        } else {
+            Err(StoreError::Backend(
+                "the database URL must start with sqlite: or postgres:".into(),
+            ))
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct SqlStore {
     pool: AnyPool,
-    /// SQLite has one writer at a time. Queuing writers here, rather than in SQLite's
-    /// busy handler, keeps them in order and off the polling sleep.
-    writer: Arc<Mutex<()>>,
+    /// SQLite only: it has one writer at a time, and queuing writers here rather than
+    /// in SQLite's busy handler keeps them in order and off its polling sleep. On
+    /// PostgreSQL writers of one product meet at the version compare-and-set instead.
+    writer: Option<Arc<Mutex<()>>>,
 }
 
 impl SqlStore {
-    /// Opens the database at `url` (`sqlite://path`, created when missing) and brings
-    /// its schema up to date.
+    /// Opens the database at `url` (`sqlite://path`, created with `?mode=rwc`, or
+    /// `postgres://...`) and brings its schema up to date.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
+        let backend = Backend::of(url)?;
         let options = AnyConnectOptions::from_str(url)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .after_connect(|connection, _| {
+        let mut pool = AnyPoolOptions::new().max_connections(MAX_CONNECTIONS);
+        if backend == Backend::Sqlite {
+            pool = pool.after_connect(|connection, _| {
                 Box::pin(async move {
                     // WAL: readers never wait for the writer. NORMAL: durable across a
                     // process crash, one fsync per checkpoint instead of per commit.
@@ -58,13 +89,17 @@ impl SqlStore {
                         .await?;
                     Ok(())
                 })
-            })
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+            });
+        }
+        let pool = pool.connect_with(options).await?;
+        // Migrations take a lock of their own, so servers may start together.
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+        }
         Ok(Self {
             pool,
-            writer: Arc::new(Mutex::new(())),
+            writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
         })
     }
 
@@ -77,10 +112,16 @@ impl SqlStore {
 #[async_trait]
 impl Store for SqlStore {
     async fn begin(&self) -> Result<Box<dyn StoreTransaction>, StoreError> {
-        let writer = Arc::clone(&self.writer).lock_owned().await;
-        // IMMEDIATE takes SQLite's write lock now, so a read-then-write transaction
-        // cannot lose its snapshot to another process halfway through.
-        let transaction = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (transaction, writer) = match &self.writer {
+            Some(writer) => {
+                let writer = Arc::clone(writer).lock_owned().await;
+                // IMMEDIATE takes SQLite's write lock now, so a read-then-write
+                // transaction cannot lose its snapshot to another process halfway.
+                let transaction = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+                (transaction, Some(writer))
+            }
+            None => (self.pool.begin().await?, None),
+        };
         Ok(Box::new(SqlTransaction {
             transaction,
             _writer: writer,
@@ -92,7 +133,7 @@ impl Store for SqlStore {
 /// (fields drop in order).
 pub struct SqlTransaction {
     transaction: sqlx::Transaction<'static, Any>,
-    _writer: OwnedMutexGuard<()>,
+    _writer: Option<OwnedMutexGuard<()>>,
 }
 
 #[async_trait]

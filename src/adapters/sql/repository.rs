@@ -170,10 +170,10 @@ impl SqlTransaction {
         if updated == 1 {
             Ok(())
         } else {
-            Err(StoreError::Conflict {
-                sku: sku.to_owned(),
-                expected: loaded.map_or(0, Product::version_number),
-            })
+            Err(StoreError::Conflict(format!(
+                "product {sku} is no longer at version {}",
+                loaded.map_or(0, Product::version_number)
+            )))
         }
     }
 

@@ -354,3 +354,33 @@ async fn a_failing_event_handler_does_not_stop_the_others() {
         "the broken read model kept its old row"
     );
 }
+
+#[tokio::test]
+async fn a_command_that_loses_a_race_is_tried_again() {
+    let (bus, store) = bus();
+    bus.handle(create_batch("b1", "LAMP", 10, None))
+        .await
+        .unwrap();
+    store.lose_races(super::MAX_ATTEMPTS - 1);
+    bus.handle(allocate("o1", "LAMP", 4)).await.unwrap();
+    assert_eq!(available(&store, "LAMP", "b1"), 6);
+    assert_eq!(store.state().commits, 2);
+}
+
+#[tokio::test]
+async fn a_command_that_keeps_losing_gives_up_with_a_conflict() {
+    let (bus, store) = bus();
+    bus.handle(create_batch("b1", "LAMP", 10, None))
+        .await
+        .unwrap();
+    store.lose_races(super::MAX_ATTEMPTS);
+    let result = bus.handle(allocate("o1", "LAMP", 4)).await;
+    assert!(matches!(
+        result,
+        Err(ServiceError::Store(crate::adapters::StoreError::Conflict(
+            _
+        )))
+    ));
+    assert_eq!(available(&store, "LAMP", "b1"), 10);
+    assert_eq!(store.state().commits, 1);
+}
