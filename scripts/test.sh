@@ -28,8 +28,8 @@ cargo test --features ssr
 # Each test makes a schema of its own; drop those of earlier runs first.
 postgres="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 step "integration tests (PostgreSQL, $postgres)"
-psql "$postgres" -qAt -c "SELECT format('DROP SCHEMA %I CASCADE;', nspname)
-  FROM pg_namespace WHERE nspname LIKE 'alloc\_test\_%'" | psql "$postgres" -q
+PGOPTIONS="-c client_min_messages=warning" psql "$postgres" -qAt -c "SELECT format('DROP SCHEMA %I CASCADE;', nspname)
+  FROM pg_namespace WHERE nspname LIKE 'alloc\_test\_%'" | PGOPTIONS="-c client_min_messages=warning" psql "$postgres" -q
 TEST_POSTGRES_URL="$postgres" cargo test --features ssr --test '*'
 
 step "release build of the site (server + WebAssembly)"

@@ -1,8 +1,12 @@
-//! Composition root: builds the message bus and the views over the configured store.
+//! Composition root: builds the message bus and the views over the configured store,
+//! and, with Redis configured, the outbox relay that publishes events.
 
 use std::sync::Arc;
 
-use crate::adapters::StoreError;
+use tokio::sync::Notify;
+
+use crate::adapters::outbox;
+use crate::adapters::redis_events::RedisPublisher;
 use crate::adapters::sql::SqlStore;
 use crate::config::Config;
 use crate::service_layer::messagebus::MessageBus;
@@ -13,12 +17,34 @@ use crate::views::Views;
 pub struct Services {
     pub bus: Arc<MessageBus>,
     pub views: Views,
+    /// Set when `REDIS_URL` is: where external events come in and go out.
+    pub redis: Option<redis::Client>,
 }
 
-pub async fn bootstrap(config: &Config) -> Result<Services, StoreError> {
-    let store = SqlStore::connect(&config.database_url).await?;
+pub type BootstrapError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Opens the store and wires the bus. With Redis, also starts the outbox relay, which
+/// runs for the life of the process.
+pub async fn bootstrap(config: &Config) -> Result<Services, BootstrapError> {
+    let store = SqlStore::connect(&config.database_url)
+        .await
+        .map_err(|e| format!("cannot open the database {}: {e}", config.database_url))?;
+    let mut bus = MessageBus::new(Arc::new(store.clone()));
+    let redis = match &config.redis_url {
+        Some(url) => {
+            let client = redis::Client::open(url.as_str())
+                .map_err(|e| format!("bad REDIS_URL {url}: {e}"))?;
+            let wake = Arc::new(Notify::new());
+            bus = bus.publishing_events(Arc::clone(&wake));
+            let publisher = RedisPublisher::new(client.clone());
+            tokio::spawn(outbox::relay(store.clone(), publisher, wake));
+            Some(client)
+        }
+        None => None,
+    };
     Ok(Services {
         views: Views::new(store.pool().clone()),
-        bus: Arc::new(MessageBus::new(Arc::new(store))),
+        bus: Arc::new(bus),
+        redis,
     })
 }

@@ -7,6 +7,9 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://allocation-desk.db?mode=rwc";
 pub struct Config {
     /// `DATABASE_URL`: where the write and read models live.
     pub database_url: String,
+    /// `REDIS_URL`: when set, `line_allocated` is published and `change_batch_quantity`
+    /// consumed there.
+    pub redis_url: Option<String>,
 }
 
 impl Config {
@@ -15,10 +18,11 @@ impl Config {
     }
 
     fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
-        let database_url = lookup("DATABASE_URL")
-            .filter(|url| !url.trim().is_empty())
-            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
-        Self { database_url }
+        let set = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        Self {
+            database_url: set("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            redis_url: set("REDIS_URL"),
+        }
     }
 }
 
@@ -39,10 +43,13 @@ mod tests {
     }
 
     #[test]
-    fn database_url_comes_from_the_environment() {
-        let config = Config::from_lookup(|name| {
-            (name == "DATABASE_URL").then(|| "sqlite:///tmp/x.db".to_owned())
+    fn urls_come_from_the_environment() {
+        let config = Config::from_lookup(|name| match name {
+            "DATABASE_URL" => Some("postgres://db/desk".to_owned()),
+            "REDIS_URL" => Some("redis://127.0.0.1:6379".to_owned()),
+            _ => None,
         });
-        assert_eq!(config.database_url, "sqlite:///tmp/x.db");
+        assert_eq!(config.database_url, "postgres://db/desk");
+        assert_eq!(config.redis_url.as_deref(), Some("redis://127.0.0.1:6379"));
     }
 }

@@ -1,10 +1,12 @@
-//! The server: configuration, composition, HTTP.
+//! The server: configuration, composition, HTTP and, with `REDIS_URL`, the Redis
+//! consumer. `allocation-desk consume` runs the consumer alone, without HTTP.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use allocation_desk::bootstrap::bootstrap;
 use allocation_desk::config::Config;
-use allocation_desk::entrypoints;
+use allocation_desk::entrypoints::{self, redis_consumer};
 use leptos::config::get_configuration;
 use tracing_subscriber::EnvFilter;
 
@@ -18,7 +20,13 @@ async fn main() -> ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    match serve().await {
+    let consume_only = std::env::args().nth(1).as_deref() == Some("consume");
+    let run = if consume_only {
+        consume().await
+    } else {
+        serve().await
+    };
+    match run {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error}");
@@ -27,16 +35,19 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+async fn serve() -> Result<(), Failure> {
     let settings = std::path::Path::new(LEPTOS_SETTINGS)
         .exists()
         .then_some(LEPTOS_SETTINGS);
     let leptos_options = get_configuration(settings)?.leptos_options;
     let address = leptos_options.site_addr;
-    let config = Config::from_env();
-    let services = bootstrap(&config)
-        .await
-        .map_err(|e| format!("cannot open the database {}: {e}", config.database_url))?;
+    let services = bootstrap(&Config::from_env()).await?;
+    if let Some(client) = services.redis.clone() {
+        let bus = Arc::clone(&services.bus);
+        tokio::spawn(async move { redis_consumer::run(client, &bus).await });
+    }
 
     let listener = tokio::net::TcpListener::bind(address).await?;
     tracing::info!("allocation desk on http://{address}");
@@ -44,6 +55,17 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    Ok(())
+}
+
+/// The Redis consumer (and outbox relay) without the HTTP server.
+async fn consume() -> Result<(), Failure> {
+    let services = bootstrap(&Config::from_env()).await?;
+    let client = services.redis.clone().ok_or("consume needs REDIS_URL")?;
+    tokio::select! {
+        () = redis_consumer::run(client, &services.bus) => {},
+        () = shutdown_signal() => {},
+    }
     Ok(())
 }
 

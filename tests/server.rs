@@ -2,80 +2,13 @@
 
 mod common;
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
+use common::server::Server;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-/// The server process, killed when the test ends however it ends.
-struct Server {
-    child: Child,
-    base: String,
-    _db: common::TestDb,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    async fn start() -> Self {
-        let db = common::TestDb::new().await;
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_allocation-desk"))
-            .env("DATABASE_URL", &db.url)
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let server = Self {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            _db: db,
-        };
-        server.wait_until_ready().await;
-        server
-    }
-
-    async fn wait_until_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            let response = reqwest::get(format!("{}/healthz", self.base)).await;
-            if response.is_ok_and(|r| r.status().is_success()) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("the server did not answer /healthz within 30 s");
-    }
-
-    async fn post(&self, path: &str, body: Value) -> reqwest::Response {
-        reqwest::Client::new()
-            .post(format!("{}{path}", self.base))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        reqwest::get(format!("{}{path}", self.base)).await.unwrap()
-    }
-}
-
 #[tokio::test]
 async fn the_reference_scenarios_pass_against_the_running_server() {
-    let server = Server::start().await;
+    let server = Server::start(&[]).await;
 
     for (reference, eta) in [("laterbatch", "2011-01-02"), ("earlybatch", "2011-01-01")] {
         let response = server
@@ -134,7 +67,7 @@ async fn the_reference_scenarios_pass_against_the_running_server() {
 
 #[tokio::test]
 async fn the_server_renders_the_home_page() {
-    let server = Server::start().await;
+    let server = Server::start(&[]).await;
     let page = server.get("/").await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();

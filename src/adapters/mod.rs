@@ -1,11 +1,14 @@
 //! Adapters: the ports the service layer talks through, and their implementations.
 
+pub mod outbox;
 pub mod read_model;
+pub mod redis_events;
 pub mod repository;
 pub mod sql;
 
 use async_trait::async_trait;
 
+use self::outbox::Outbox;
 use self::read_model::ReadModelWriter;
 use self::repository::ProductRepository;
 
@@ -29,9 +32,9 @@ pub trait Store: Send + Sync {
     async fn begin(&self) -> Result<Box<dyn StoreTransaction>, StoreError>;
 }
 
-/// One open transaction: the product repository and the read-model writes, committed
-/// or rolled back together.
+/// One open transaction: the product repository, the read-model writes and the outbox,
+/// committed or rolled back together.
 #[async_trait]
-pub trait StoreTransaction: ProductRepository + ReadModelWriter {
+pub trait StoreTransaction: ProductRepository + ReadModelWriter + Outbox {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }

@@ -1,7 +1,9 @@
 //! Entry points: the HTTP server that carries the JSON API, the pages and their
-//! server functions. Each turns a request into a command for the bus or a view query.
+//! server functions, and the Redis consumer. Each turns a request or message into a
+//! command for the bus or a view query.
 
 pub mod api;
+pub mod redis_consumer;
 
 use axum::Router;
 use axum::extract::FromRef;

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
+use crate::adapters::outbox::Outbox;
 use crate::adapters::read_model::ReadModelWriter;
 use crate::adapters::repository::ProductRepository;
 use crate::adapters::{Store, StoreError, StoreTransaction};
@@ -26,6 +27,8 @@ pub struct FakeState {
     pub read_model_fails: bool,
     /// How many commits from now on fail as if another writer had won the race.
     pub conflicts_ahead: u32,
+    /// `(channel, payload)` of every message recorded for publication.
+    pub outbox: Vec<(String, String)>,
 }
 
 #[derive(Clone, Default)]
@@ -134,6 +137,16 @@ impl ReadModelWriter for FakeTransaction {
     async fn record_out_of_stock(&mut self, event: &OutOfStock) -> Result<(), StoreError> {
         self.read_model_write()?;
         self.pending.out_of_stock.push(event.line.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Outbox for FakeTransaction {
+    async fn record_message(&mut self, channel: &str, payload: &str) -> Result<(), StoreError> {
+        self.pending
+            .outbox
+            .push((channel.to_owned(), payload.to_owned()));
         Ok(())
     }
 }

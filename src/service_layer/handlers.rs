@@ -2,6 +2,8 @@
 
 use super::ServiceError;
 use super::unit_of_work::UnitOfWork;
+use crate::adapters::StoreError;
+use crate::adapters::redis_events::LINE_ALLOCATED;
 use crate::domain::commands::{Allocate, ChangeBatchQuantity, CreateBatch, Deallocate};
 use crate::domain::events::{
     Allocated, AllocationCancelled, BatchCreated, BatchQuantityChanged, Deallocated, OutOfStock,
@@ -104,6 +106,18 @@ pub async fn reallocate(event: &Deallocated, uow: &mut UnitOfWork) -> Result<(),
         uow,
     )
     .await
+}
+
+/// Every allocation is announced on Redis (`line_allocated`), whatever caused it.
+pub async fn publish_line_allocated(
+    event: &Allocated,
+    uow: &mut UnitOfWork,
+) -> Result<(), ServiceError> {
+    let payload = serde_json::to_string(event).map_err(|e| StoreError::Backend(e.into()))?;
+    Ok(uow
+        .outbox()
+        .record_message(LINE_ALLOCATED, &payload)
+        .await?)
 }
 
 pub async fn record_out_of_stock(

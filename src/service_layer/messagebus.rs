@@ -8,6 +8,8 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::Notify;
+
 use super::ServiceError;
 use super::handlers;
 use super::unit_of_work::UnitOfWork;
@@ -20,11 +22,20 @@ pub const MAX_ATTEMPTS: u32 = 10;
 
 pub struct MessageBus {
     store: Arc<dyn Store>,
+    /// Set when events are published: woken after each commit.
+    relay: Option<Arc<Notify>>,
 }
 
 impl MessageBus {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+        Self { store, relay: None }
+    }
+
+    /// Also records every `Allocated` event in the outbox for publication, and wakes
+    /// `relay` after each commit to send it.
+    pub fn publishing_events(mut self, relay: Arc<Notify>) -> Self {
+        self.relay = Some(relay);
+        self
     }
 
     /// Handles the command and every event that follows from it, in one unit of work:
@@ -55,11 +66,59 @@ impl MessageBus {
         dispatch_command(command, &mut uow).await?;
         let mut queue = VecDeque::from(uow.collect_new_events());
         while let Some(event) = queue.pop_front() {
-            dispatch_event(&event, &mut uow).await;
+            self.dispatch_event(&event, &mut uow).await;
             queue.extend(uow.collect_new_events());
         }
         uow.commit().await?;
+        if let Some(relay) = &self.relay {
+            relay.notify_one();
+        }
         Ok(())
+    }
+
+    async fn dispatch_event(&self, event: &Event, uow: &mut UnitOfWork) {
+        let log = |handler: &str, result: Result<(), ServiceError>| {
+            if let Err(error) = result {
+                tracing::error!(handler, ?event, %error, "event handler failed");
+            }
+        };
+        match event {
+            Event::BatchCreated(e) => log(
+                "add_batch_to_read_model",
+                handlers::add_batch_to_read_model(e, uow).await,
+            ),
+            Event::BatchQuantityChanged(e) => log(
+                "change_batch_quantity_in_read_model",
+                handlers::change_batch_quantity_in_read_model(e, uow).await,
+            ),
+            Event::Allocated(e) => {
+                log(
+                    "add_allocation_to_read_model",
+                    handlers::add_allocation_to_read_model(e, uow).await,
+                );
+                if self.relay.is_some() {
+                    log(
+                        "publish_line_allocated",
+                        handlers::publish_line_allocated(e, uow).await,
+                    );
+                }
+            }
+            Event::Deallocated(e) => {
+                log(
+                    "remove_deallocated_from_read_model",
+                    handlers::remove_deallocated_from_read_model(e, uow).await,
+                );
+                log("reallocate", handlers::reallocate(e, uow).await);
+            }
+            Event::AllocationCancelled(e) => log(
+                "remove_cancelled_from_read_model",
+                handlers::remove_cancelled_from_read_model(e, uow).await,
+            ),
+            Event::OutOfStock(e) => log(
+                "record_out_of_stock",
+                handlers::record_out_of_stock(e, uow).await,
+            ),
+        }
     }
 }
 
@@ -75,43 +134,6 @@ async fn dispatch_command(command: &Command, uow: &mut UnitOfWork) -> Result<(),
         Command::Allocate(c) => handlers::allocate(c, uow).await,
         Command::Deallocate(c) => handlers::deallocate(c, uow).await,
         Command::ChangeBatchQuantity(c) => handlers::change_batch_quantity(c, uow).await,
-    }
-}
-
-async fn dispatch_event(event: &Event, uow: &mut UnitOfWork) {
-    let log = |handler: &str, result: Result<(), ServiceError>| {
-        if let Err(error) = result {
-            tracing::error!(handler, ?event, %error, "event handler failed");
-        }
-    };
-    match event {
-        Event::BatchCreated(e) => log(
-            "add_batch_to_read_model",
-            handlers::add_batch_to_read_model(e, uow).await,
-        ),
-        Event::BatchQuantityChanged(e) => log(
-            "change_batch_quantity_in_read_model",
-            handlers::change_batch_quantity_in_read_model(e, uow).await,
-        ),
-        Event::Allocated(e) => log(
-            "add_allocation_to_read_model",
-            handlers::add_allocation_to_read_model(e, uow).await,
-        ),
-        Event::Deallocated(e) => {
-            log(
-                "remove_deallocated_from_read_model",
-                handlers::remove_deallocated_from_read_model(e, uow).await,
-            );
-            log("reallocate", handlers::reallocate(e, uow).await);
-        }
-        Event::AllocationCancelled(e) => log(
-            "remove_cancelled_from_read_model",
-            handlers::remove_cancelled_from_read_model(e, uow).await,
-        ),
-        Event::OutOfStock(e) => log(
-            "record_out_of_stock",
-            handlers::record_out_of_stock(e, uow).await,
-        ),
     }
 }
 

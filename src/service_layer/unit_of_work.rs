@@ -1,5 +1,6 @@
 //! The unit of work: one transaction, and the products it has seen.
 
+use crate::adapters::outbox::Outbox;
 use crate::adapters::read_model::ReadModelWriter;
 use crate::adapters::{Store, StoreError, StoreTransaction};
 use crate::domain::events::Event;
@@ -80,6 +81,10 @@ impl UnitOfWork {
     }
 
     pub fn read_model(&mut self) -> &mut dyn ReadModelWriter {
+        &mut *self.transaction
+    }
+
+    pub fn outbox(&mut self) -> &mut dyn Outbox {
         &mut *self.transaction
     }
 

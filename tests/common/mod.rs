@@ -1,5 +1,8 @@
-//! Shared set-up for the integration tests: a real SQLite file in a temporary folder.
+//! Shared set-up for the integration tests: a database of each test's own, and the
+//! real server binary.
 #![allow(dead_code)] // each test crate uses its own subset of these helpers
+
+pub mod server;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, LazyLock};
@@ -81,6 +84,7 @@ impl TestDb {
     pub async fn services(&self) -> Services {
         bootstrap(&Config {
             database_url: self.url.clone(),
+            redis_url: None,
         })
         .await
         .unwrap()

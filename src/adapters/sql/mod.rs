@@ -2,6 +2,7 @@
 //! SQLite file or on PostgreSQL, chosen by the URL at run time. The SQL is shared; the
 //! two differ in schema types (see `migrations/`) and in how writers are kept apart.
 
+mod outbox;
 mod read_model;
 mod repository;
 

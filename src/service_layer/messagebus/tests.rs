@@ -384,3 +384,55 @@ async fn a_command_that_keeps_losing_gives_up_with_a_conflict() {
     assert_eq!(available(&store, "LAMP", "b1"), 10);
     assert_eq!(store.state().commits, 1);
 }
+
+#[tokio::test]
+async fn every_allocation_is_recorded_for_publication_when_events_are_published() {
+    let store = FakeStore::default();
+    let relay = Arc::new(tokio::sync::Notify::new());
+    let bus = MessageBus::new(Arc::new(store.clone())).publishing_events(Arc::clone(&relay));
+    bus.handle(create_batch("b1", "TABLE", 10, None))
+        .await
+        .unwrap();
+    bus.handle(create_batch("b2", "TABLE", 10, Some("2011-01-02")))
+        .await
+        .unwrap();
+    bus.handle(allocate("o1", "TABLE", 8)).await.unwrap();
+    // The reallocation a quantity change causes is announced too.
+    bus.handle(ChangeBatchQuantity {
+        reference: reference("b1"),
+        qty: qty(5),
+    })
+    .await
+    .unwrap();
+
+    let messages: Vec<serde_json::Value> = store
+        .state()
+        .outbox
+        .iter()
+        .map(|(channel, payload)| {
+            assert_eq!(channel, "line_allocated");
+            serde_json::from_str(payload).unwrap()
+        })
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            serde_json::json!({"orderid": "o1", "sku": "TABLE", "qty": 8, "batchref": "b1"}),
+            serde_json::json!({"orderid": "o1", "sku": "TABLE", "qty": 8, "batchref": "b2"}),
+        ]
+    );
+    // The relay was woken after the commits.
+    tokio::time::timeout(std::time::Duration::from_secs(1), relay.notified())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn nothing_is_recorded_for_publication_without_redis() {
+    let (bus, store) = bus();
+    bus.handle(create_batch("b1", "TABLE", 10, None))
+        .await
+        .unwrap();
+    bus.handle(allocate("o1", "TABLE", 8)).await.unwrap();
+    assert!(store.state().outbox.is_empty());
+}
