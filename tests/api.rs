@@ -6,27 +6,12 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::TestDb;
-use http_body_util::BodyExt;
+use common::http::{Reply, send};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 struct Api {
     router: Router,
     _db: TestDb,
-}
-
-struct Reply {
-    status: StatusCode,
-    location: Option<String>,
-    body: Value,
-}
-
-impl Reply {
-    fn message(&self) -> &str {
-        self.body["message"].as_str().unwrap_or_else(|| {
-            panic!("no message in {}", self.body);
-        })
-    }
 }
 
 impl Api {
@@ -38,21 +23,11 @@ impl Api {
         }
     }
 
+    /// Every answer of the JSON API, success or refusal, is JSON.
     async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let location = response
-            .headers()
-            .get(header::LOCATION)
-            .map(|v| v.to_str().unwrap().to_owned());
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let body = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| panic!("{status}: not JSON: {}", String::from_utf8_lossy(&bytes)));
-        Reply {
-            status,
-            location,
-            body,
-        }
+        let reply = send(&self.router, request).await;
+        reply.json();
+        reply
     }
 
     async fn post_raw(&self, path: &str, content_type: Option<&str>, body: &str) -> Reply {
@@ -74,6 +49,19 @@ impl Api {
             .await
     }
 
+    /// Posts each body and expects a 400 whose message names the field.
+    async fn assert_refused(&self, path: &str, cases: &[(Value, &str)]) {
+        for (body, field) in cases {
+            let reply = self.post(path, body.clone()).await;
+            assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
+            let message = reply.message();
+            assert!(
+                message.contains(field),
+                "{body}: {message:?} does not name {field}"
+            );
+        }
+    }
+
     async fn add_batch(&self, reference: &str, sku: &str, qty: i64, eta: Option<&str>) {
         let reply = self
             .post(
@@ -81,7 +69,7 @@ impl Api {
                 json!({"ref": reference, "sku": sku, "qty": qty, "eta": eta}),
             )
             .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json());
     }
 }
 
@@ -106,7 +94,7 @@ async fn happy_path_returns_202_and_allocated_batch() {
     let view = api.get("/allocations/order-1").await;
     assert_eq!(view.status, StatusCode::OK);
     assert_eq!(
-        view.body,
+        view.json(),
         json!([{"sku": "SKU-1", "batchref": "earlybatch"}])
     );
 }
@@ -172,7 +160,7 @@ async fn the_same_allocation_posted_twice_gives_one_row() {
         assert_eq!(reply.status, StatusCode::ACCEPTED);
     }
     let view = api.get("/allocations/o1").await;
-    assert_eq!(view.body, json!([{"sku": "LAMP", "batchref": "b1"}]));
+    assert_eq!(view.json(), json!([{"sku": "LAMP", "batchref": "b1"}]));
 }
 
 #[tokio::test]
@@ -202,7 +190,7 @@ async fn an_iso_date_time_eta_is_cut_to_its_date() {
     )
     .await;
     let view = api.get("/allocations/o1").await;
-    assert_eq!(view.body, json!([{"sku": "LAMP", "batchref": "earlier"}]));
+    assert_eq!(view.json(), json!([{"sku": "LAMP", "batchref": "earlier"}]));
 }
 
 #[tokio::test]
@@ -245,15 +233,7 @@ async fn bad_batch_bodies_are_400s_naming_the_field() {
             "eta",
         ),
     ];
-    for (body, field) in cases {
-        let reply = api.post("/add_batch", body.clone()).await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
-        assert!(
-            reply.message().contains(field),
-            "{body}: {:?} does not name {field}",
-            reply.message()
-        );
-    }
+    api.assert_refused("/add_batch", &cases).await;
     assert_eq!(
         api.get("/allocations/anything").await.status,
         StatusCode::NOT_FOUND
@@ -275,15 +255,7 @@ async fn bad_allocation_bodies_are_400s_naming_the_field() {
             "qty",
         ),
     ];
-    for (body, field) in cases {
-        let reply = api.post("/allocate", body.clone()).await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
-        assert!(
-            reply.message().contains(field),
-            "{body}: {}",
-            reply.message()
-        );
-    }
+    api.assert_refused("/allocate", &cases).await;
     assert_eq!(
         api.get("/allocations/o1").await.status,
         StatusCode::NOT_FOUND
@@ -343,7 +315,7 @@ async fn deallocate_returns_the_units_and_empties_the_view() {
             json!({"orderid": "o1", "sku": "LAMP", "qty": 10}),
         )
         .await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json());
     assert_eq!(
         api.get("/allocations/o1").await.status,
         StatusCode::NOT_FOUND
@@ -356,7 +328,7 @@ async fn deallocate_returns_the_units_and_empties_the_view() {
     )
     .await;
     let view = api.get("/allocations/o2").await;
-    assert_eq!(view.body, json!([{"sku": "LAMP", "batchref": "b1"}]));
+    assert_eq!(view.json(), json!([{"sku": "LAMP", "batchref": "b1"}]));
 }
 
 #[tokio::test]

@@ -8,18 +8,11 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::TestDb;
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+use common::http::{Reply, send};
 
 struct Desk {
     router: Router,
     _db: TestDb,
-}
-
-struct Reply {
-    status: StatusCode,
-    location: Option<String>,
-    body: String,
 }
 
 impl Desk {
@@ -32,18 +25,7 @@ impl Desk {
     }
 
     async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let location = response
-            .headers()
-            .get(header::LOCATION)
-            .map(|v| v.to_str().unwrap().to_owned());
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        Reply {
-            status,
-            location,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        send(&self.router, request).await
     }
 
     /// A form post from a browser without JavaScript, from the page `from`.

@@ -1,7 +1,7 @@
 import { test as base, expect } from "@playwright/test";
 
-/// Every test fails on a console error or an uncaught exception in the page: a broken
-/// hydration or a missing file shows up there first.
+/// Every test fails on a console error, a hydration warning or an uncaught exception in
+/// the page: a broken hydration or a missing file shows up there first.
 export const test = base.extend<{ consoleErrors: string[] }>({
   consoleErrors: [
     async ({ page }, use) => {
@@ -14,7 +14,10 @@ export const test = base.extend<{ consoleErrors: string[] }>({
         }
       });
       page.on("console", (message) => {
-        if (message.type() !== "error") return;
+        // Leptos reports a hydration mismatch as a warning; it is a bug all the same.
+        const hydrationWarning =
+          message.type() === "warning" && /hydrat/i.test(message.text());
+        if (message.type() !== "error" && !hydrationWarning) return;
         const url = message.location().url;
         if (notFoundPages.has(url) && message.text().includes("404")) return;
         errors.push(`${message.text()} (${url})`);

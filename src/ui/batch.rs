@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use super::common::{eta_text, failure, loading, set_status};
+use super::common::{Column, eta_text, failure, listing, loading, set_status};
 use super::form::{Field, FormError, FormMessage, Submission, refusal};
 use super::reads::{BatchDetail, batch};
 use crate::routes;
@@ -74,35 +74,26 @@ fn BatchDetailView(
     error: Signal<Option<FormError>>,
 ) -> impl IntoView {
     let BatchDetail { batch, allocations } = detail;
-    let lines = if allocations.is_empty() {
-        view! { <p class="empty">"No order line is allocated to this batch."</p> }.into_any()
-    } else {
-        let rows = allocations
-            .into_iter()
-            .map(|line| {
-                view! {
-                    <tr>
-                        <td>
-                            <A href=routes::order(&line.orderid)>{line.orderid.clone()}</A>
-                        </td>
-                        <td class="number">{line.qty}</td>
-                    </tr>
-                }
-            })
-            .collect_view();
-        view! {
-            <table class="lines">
-                <thead>
-                    <tr>
-                        <th scope="col">"Order"</th>
-                        <th scope="col" class="number">"Quantity"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        }
-        .into_any()
-    };
+    let rows = allocations
+        .into_iter()
+        .map(|line| {
+            view! {
+                <tr>
+                    <td>
+                        <A href=routes::order(&line.orderid)>{line.orderid.clone()}</A>
+                    </td>
+                    <td class="number">{line.qty}</td>
+                </tr>
+            }
+        })
+        .collect();
+    let columns = [Column::Text("Order"), Column::Number("Quantity")];
+    let lines = listing(
+        "lines",
+        &columns,
+        rows,
+        "No order line is allocated to this batch.",
+    );
     view! {
         <Title text=format!("Batch {}", batch.reference) />
         <h1>"Batch " {batch.reference.clone()}</h1>

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 
-use super::common::{eta_text, failure, loading};
+use super::common::{Column, eta_text, failure, listing, loading};
 use super::form::{Field, FormMessage, Submission, refusal};
 use super::reads::batches;
 use crate::routes;
@@ -106,9 +106,6 @@ pub fn BatchesPage() -> impl IntoView {
 
 #[component]
 fn BatchTable(rows: Vec<BatchSummary>) -> impl IntoView {
-    if rows.is_empty() {
-        return view! { <p class="empty">"No batches."</p> }.into_any();
-    }
     let rows = rows
         .into_iter()
         .map(|row| {
@@ -127,21 +124,14 @@ fn BatchTable(rows: Vec<BatchSummary>) -> impl IntoView {
                 </tr>
             }
         })
-        .collect_view();
-    view! {
-        <table class="batches">
-            <thead>
-                <tr>
-                    <th scope="col">"Reference"</th>
-                    <th scope="col">"SKU"</th>
-                    <th scope="col">"ETA"</th>
-                    <th scope="col" class="number">"Purchased"</th>
-                    <th scope="col" class="number">"Allocated"</th>
-                    <th scope="col" class="number">"Available"</th>
-                </tr>
-            </thead>
-            <tbody>{rows}</tbody>
-        </table>
-    }
-    .into_any()
+        .collect();
+    let columns = [
+        Column::Text("Reference"),
+        Column::Text("SKU"),
+        Column::Text("ETA"),
+        Column::Number("Purchased"),
+        Column::Number("Allocated"),
+        Column::Number("Available"),
+    ];
+    listing("batches", &columns, rows, "No batches.")
 }

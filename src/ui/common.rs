@@ -35,6 +35,51 @@ pub fn set_status(status: u16) {
     let _ = status;
 }
 
+/// A column of a [`listing`].
+pub enum Column {
+    Text(&'static str),
+    /// Right-aligned.
+    Number(&'static str),
+    /// Named for screen readers only (a column of buttons).
+    Unlabelled(&'static str),
+}
+
+/// A table of rows under their column headings, or `empty` when there are no rows.
+pub fn listing<R: IntoView + 'static>(
+    class: &'static str,
+    columns: &[Column],
+    rows: Vec<R>,
+    empty: impl IntoView + 'static,
+) -> AnyView {
+    if rows.is_empty() {
+        return view! { <p class="empty">{empty}</p> }.into_any();
+    }
+    let head = columns
+        .iter()
+        .map(|column| match *column {
+            Column::Text(title) => view! { <th scope="col">{title}</th> }.into_any(),
+            Column::Number(title) => {
+                view! { <th scope="col" class="number">{title}</th> }.into_any()
+            }
+            Column::Unlabelled(title) => view! {
+                <th scope="col">
+                    <span class="visually-hidden">{title}</span>
+                </th>
+            }
+            .into_any(),
+        })
+        .collect_view();
+    view! {
+        <table class=class>
+            <thead>
+                <tr>{head}</tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+    .into_any()
+}
+
 /// An ETA as staff read it.
 pub fn eta_text(eta: Option<&str>) -> String {
     eta.unwrap_or("in warehouse").to_owned()

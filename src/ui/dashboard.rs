@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use super::common::{failure, instant_text, loading};
+use super::common::{Column, failure, instant_text, listing, loading};
 use super::reads::dashboard;
 use crate::routes;
 use crate::views::{OutOfStockNotice, SkuStock};
@@ -39,12 +39,6 @@ pub fn DashboardPage() -> impl IntoView {
 
 #[component]
 fn StockTable(stock: Vec<SkuStock>) -> impl IntoView {
-    if stock.is_empty() {
-        return view! {
-            <p class="empty">"No batches yet. " <A href="/batches">"Add the first batch"</A> "."</p>
-        }
-        .into_any();
-    }
     let rows = stock
         .into_iter()
         .map(|row| {
@@ -62,60 +56,43 @@ fn StockTable(stock: Vec<SkuStock>) -> impl IntoView {
                 </tr>
             }
         })
-        .collect_view();
-    view! {
-        <table class="stock">
-            <thead>
-                <tr>
-                    <th scope="col">"SKU"</th>
-                    <th scope="col" class="number">"Purchased"</th>
-                    <th scope="col" class="number">"Allocated"</th>
-                    <th scope="col" class="number">"Available"</th>
-                    <th scope="col" class="number">"Batches"</th>
-                    <th scope="col">"Next ETA"</th>
-                </tr>
-            </thead>
-            <tbody>{rows}</tbody>
-        </table>
-    }
-    .into_any()
+        .collect();
+    let columns = [
+        Column::Text("SKU"),
+        Column::Number("Purchased"),
+        Column::Number("Allocated"),
+        Column::Number("Available"),
+        Column::Number("Batches"),
+        Column::Text("Next ETA"),
+    ];
+    let empty = view! { "No batches yet. " <A href="/batches">"Add the first batch"</A> "." };
+    listing("stock", &columns, rows, empty)
 }
 
 #[component]
 fn Notices(notices: Vec<OutOfStockNotice>) -> impl IntoView {
-    let body = if notices.is_empty() {
-        view! { <p class="empty">"No order has run out of stock."</p> }.into_any()
-    } else {
-        let rows = notices
-            .into_iter()
-            .map(|notice| {
-                view! {
-                    <tr>
-                        <td>{instant_text(&notice.noticed_at)}</td>
-                        <td>
-                            <A href=routes::order(&notice.orderid)>{notice.orderid.clone()}</A>
-                        </td>
-                        <td>{notice.sku}</td>
-                        <td class="number">{notice.qty}</td>
-                    </tr>
-                }
-            })
-            .collect_view();
-        view! {
-            <table class="notices">
-                <thead>
-                    <tr>
-                        <th scope="col">"When (UTC)"</th>
-                        <th scope="col">"Order"</th>
-                        <th scope="col">"SKU"</th>
-                        <th scope="col" class="number">"Quantity"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        }
-        .into_any()
-    };
+    let rows = notices
+        .into_iter()
+        .map(|notice| {
+            view! {
+                <tr>
+                    <td>{instant_text(&notice.noticed_at)}</td>
+                    <td>
+                        <A href=routes::order(&notice.orderid)>{notice.orderid.clone()}</A>
+                    </td>
+                    <td>{notice.sku}</td>
+                    <td class="number">{notice.qty}</td>
+                </tr>
+            }
+        })
+        .collect();
+    let columns = [
+        Column::Text("When (UTC)"),
+        Column::Text("Order"),
+        Column::Text("SKU"),
+        Column::Number("Quantity"),
+    ];
+    let body = listing("notices", &columns, rows, "No order has run out of stock.");
     view! {
         <section aria-labelledby="notices-heading">
             <h2 id="notices-heading">"Latest out-of-stock notices"</h2>

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::components::{A, Form, Redirect};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::common::{failure, instant_text, loading};
+use super::common::{Column, failure, instant_text, listing, loading};
 use super::form::{FormMessage, Submission, refusal};
 use super::reads::{OrderDetail, order};
 use crate::routes;
@@ -138,49 +138,43 @@ fn OrderDetailView(
             </div>
         }
     });
-    let allocated = if allocations.is_empty() {
-        view! { <p class="empty">"Nothing is allocated to this order."</p> }.into_any()
-    } else {
-        let rows = allocations
-            .into_iter()
-            .map(|line| {
-                let orderid = orderid.clone();
-                view! {
-                    <tr>
-                        <td>{line.sku.clone()}</td>
-                        <td>
-                            <A href=routes::batch(&line.batchref)>{line.batchref.clone()}</A>
-                        </td>
-                        <td class="number">{line.qty}</td>
-                        <td class="row-action">
-                            <ActionForm action=deallocate>
-                                <input type="hidden" name="orderid" value=orderid />
-                                <input type="hidden" name="sku" value=line.sku.clone() />
-                                <input type="hidden" name="qty" value=line.qty.to_string() />
-                                <button type="submit" class="secondary">"Deallocate"</button>
-                            </ActionForm>
-                        </td>
-                    </tr>
-                }
-            })
-            .collect_view();
-        view! {
-            <table class="allocations">
-                <thead>
-                    <tr>
-                        <th scope="col">"SKU"</th>
-                        <th scope="col">"Batch"</th>
-                        <th scope="col" class="number">"Quantity"</th>
-                        <th scope="col">
-                            <span class="visually-hidden">"Actions"</span>
-                        </th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        }
-        .into_any()
-    };
+    let rows = allocations
+        .into_iter()
+        .map(|line| {
+            let orderid = orderid.clone();
+            view! {
+                <tr>
+                    <td>{line.sku.clone()}</td>
+                    <td>
+                        <A href=routes::batch(&line.batchref)>{line.batchref.clone()}</A>
+                    </td>
+                    <td class="number">{line.qty}</td>
+                    <td class="row-action">
+                        <ActionForm action=deallocate>
+                            <input type="hidden" name="orderid" value=orderid />
+                            <input type="hidden" name="sku" value=line.sku.clone() />
+                            <input type="hidden" name="qty" value=line.qty.to_string() />
+                            <button type="submit" class="secondary">
+                                "Deallocate"
+                            </button>
+                        </ActionForm>
+                    </td>
+                </tr>
+            }
+        })
+        .collect();
+    let columns = [
+        Column::Text("SKU"),
+        Column::Text("Batch"),
+        Column::Number("Quantity"),
+        Column::Unlabelled("Actions"),
+    ];
+    let allocated = listing(
+        "allocations",
+        &columns,
+        rows,
+        "Nothing is allocated to this order.",
+    );
     view! {
         <Title text=title />
         {waiting}

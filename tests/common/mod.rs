@@ -2,6 +2,7 @@
 //! real server binary.
 #![allow(dead_code)] // each test crate uses its own subset of these helpers
 
+pub mod http;
 pub mod server;
 
 use std::sync::atomic::{AtomicU32, Ordering};
