@@ -12,7 +12,8 @@ use super::TestDb;
 pub struct Server {
     child: Child,
     pub base: String,
-    _db: TestDb,
+    /// The database the server was started on, when it is the server's alone.
+    _db: Option<TestDb>,
 }
 
 impl Drop for Server {
@@ -26,13 +27,20 @@ impl Server {
     /// Starts the server on a database of its own, with `env` added to its environment.
     pub async fn start(env: &[(&str, &str)]) -> Self {
         let db = TestDb::new().await;
+        let mut server = Self::on(&db.url, env).await;
+        server._db = Some(db);
+        server
+    }
+
+    /// Starts the server on the database at `url`, which other servers may share.
+    pub async fn on(url: &str, env: &[(&str, &str)]) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
         let child = Command::new(env!("CARGO_BIN_EXE_allocation-desk"))
-            .env("DATABASE_URL", &db.url)
+            .env("DATABASE_URL", url)
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .env("RUST_LOG", "warn")
             .envs(env.iter().copied())
@@ -42,7 +50,7 @@ impl Server {
         let server = Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
-            _db: db,
+            _db: None,
         };
         server.wait_until_ready().await;
         server
