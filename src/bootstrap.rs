@@ -1,10 +1,12 @@
 //! Composition root: builds the message bus and the views over the configured store,
-//! and, with Redis configured, the outbox relay that publishes events.
+//! and the relays that carry the outbox out: to Redis and to the SMTP server, when
+//! they are configured.
 
 use std::sync::Arc;
 
 use tokio::sync::Notify;
 
+use crate::adapters::notifications::{Mailer, mail_relay};
 use crate::adapters::outbox;
 use crate::adapters::redis_events::RedisPublisher;
 use crate::adapters::sql::SqlStore;
@@ -23,8 +25,8 @@ pub struct Services {
 
 pub type BootstrapError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Opens the store and wires the bus. With Redis, also starts the outbox relay, which
-/// runs for the life of the process.
+/// Opens the store and wires the bus. With Redis or SMTP, also starts their relays,
+/// which run for the life of the process.
 pub async fn bootstrap(config: &Config) -> Result<Services, BootstrapError> {
     let store = SqlStore::connect(&config.database_url)
         .await
@@ -42,6 +44,13 @@ pub async fn bootstrap(config: &Config) -> Result<Services, BootstrapError> {
         }
         None => None,
     };
+    if let Some(url) = &config.smtp_url {
+        let mailer = Mailer::new(url, &config.mail_from)
+            .map_err(|e| format!("bad SMTP_URL or MAIL_FROM: {e}"))?;
+        let wake = Arc::new(Notify::new());
+        bus = bus.mailing_stock_team(config.stock_email.clone(), Arc::clone(&wake));
+        tokio::spawn(mail_relay(store.clone(), mailer, wake));
+    }
     Ok(Services {
         views: Views::new(store.pool().clone()),
         bus: Arc::new(bus),

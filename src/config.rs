@@ -3,6 +3,12 @@
 /// An SQLite file in the working directory, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://allocation-desk.db?mode=rwc";
 
+/// Where out-of-stock e-mails go, as in the reference.
+pub const DEFAULT_STOCK_EMAIL: &str = "stock@made.com";
+
+/// Whom out-of-stock e-mails come from.
+pub const DEFAULT_MAIL_FROM: &str = "allocations@made.com";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// `DATABASE_URL`: where the write and read models live.
@@ -10,6 +16,13 @@ pub struct Config {
     /// `REDIS_URL`: when set, `line_allocated` is published and `change_batch_quantity`
     /// consumed there.
     pub redis_url: Option<String>,
+    /// `SMTP_URL` (e.g. `smtp://mail.example.com:25`): when set, the stock team is
+    /// e-mailed of lines out of stock.
+    pub smtp_url: Option<String>,
+    /// `STOCK_EMAIL`: the stock team's address.
+    pub stock_email: String,
+    /// `MAIL_FROM`: the sender of the desk's e-mail.
+    pub mail_from: String,
 }
 
 impl Config {
@@ -22,6 +35,9 @@ impl Config {
         Self {
             database_url: set("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
             redis_url: set("REDIS_URL"),
+            smtp_url: set("SMTP_URL"),
+            stock_email: set("STOCK_EMAIL").unwrap_or_else(|| DEFAULT_STOCK_EMAIL.to_owned()),
+            mail_from: set("MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned()),
         }
     }
 }

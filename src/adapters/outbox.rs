@@ -3,6 +3,8 @@
 //! publishes them afterwards, in order, and again after a crash or an outage until
 //! they are out: at least once.
 
+use std::fmt::Display;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,12 +12,17 @@ use async_trait::async_trait;
 use tokio::sync::Notify;
 
 use super::StoreError;
+use super::notifications::Mail;
 use super::redis_events::RedisPublisher;
 use super::sql::SqlStore;
 
 #[async_trait]
 pub trait Outbox: Send {
+    /// A message to publish on a Redis channel.
     async fn record_message(&mut self, channel: &str, payload: &str) -> Result<(), StoreError>;
+
+    /// An e-mail to send.
+    async fn record_mail(&mut self, mail: &Mail) -> Result<(), StoreError>;
 }
 
 /// A recorded message not yet published.
@@ -32,20 +39,30 @@ const BATCH: i64 = 100;
 /// How long the relay sleeps when nothing woke it, or after a failure.
 const PAUSE: Duration = Duration::from_secs(1);
 
-/// Publishes the outbox for as long as the server runs: woken after each commit that
-/// recorded messages, and every second to catch up after failures.
-pub async fn relay(store: SqlStore, publisher: RedisPublisher, wake: Arc<Notify>) {
+/// Runs `drain` for as long as the server runs: woken after each commit that recorded
+/// something, and every second anyway, to catch up after a failure or a restart.
+pub async fn keep_draining<F, Fut, E>(what: &str, wake: Arc<Notify>, mut drain: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: Display,
+{
     loop {
-        match publish_pending(&store, &publisher).await {
+        match drain().await {
             Ok(()) => {
                 let _ = tokio::time::timeout(PAUSE, wake.notified()).await;
             }
             Err(error) => {
-                tracing::warn!(%error, "outbox relay: will try again");
+                tracing::warn!(%error, "{what}: will try again");
                 tokio::time::sleep(PAUSE).await;
             }
         }
     }
+}
+
+/// Publishes the outbox's Redis messages for as long as the server runs.
+pub async fn relay(store: SqlStore, publisher: RedisPublisher, wake: Arc<Notify>) {
+    keep_draining("outbox relay", wake, || publish_pending(&store, &publisher)).await;
 }
 
 /// Publishes every message recorded so far, oldest first.

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
+use crate::adapters::notifications::Mail;
 use crate::adapters::outbox::Outbox;
 use crate::adapters::read_model::ReadModelWriter;
 use crate::adapters::repository::ProductRepository;
@@ -29,6 +30,8 @@ pub struct FakeState {
     pub conflicts_ahead: u32,
     /// `(channel, payload)` of every message recorded for publication.
     pub outbox: Vec<(String, String)>,
+    /// Every e-mail recorded for sending.
+    pub mail: Vec<Mail>,
 }
 
 #[derive(Clone, Default)]
@@ -147,6 +150,11 @@ impl Outbox for FakeTransaction {
         self.pending
             .outbox
             .push((channel.to_owned(), payload.to_owned()));
+        Ok(())
+    }
+
+    async fn record_mail(&mut self, mail: &Mail) -> Result<(), StoreError> {
+        self.pending.mail.push(mail.clone());
         Ok(())
     }
 }

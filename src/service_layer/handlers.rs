@@ -3,6 +3,7 @@
 use super::ServiceError;
 use super::unit_of_work::UnitOfWork;
 use crate::adapters::StoreError;
+use crate::adapters::notifications::Mail;
 use crate::adapters::redis_events::LINE_ALLOCATED;
 use crate::domain::commands::{Allocate, ChangeBatchQuantity, CreateBatch, Deallocate};
 use crate::domain::events::{
@@ -127,4 +128,23 @@ pub async fn record_out_of_stock(
     let line = &event.line;
     tracing::warn!(sku = %line.sku, orderid = %line.orderid, qty = %line.qty, "out of stock");
     Ok(uow.read_model().record_out_of_stock(event).await?)
+}
+
+/// The stock team hears of every line that ran out (the reference e-mails
+/// `stock@made.com`).
+pub async fn mail_out_of_stock(
+    event: &OutOfStock,
+    recipient: &str,
+    uow: &mut UnitOfWork,
+) -> Result<(), ServiceError> {
+    let line = &event.line;
+    let mail = Mail {
+        recipient: recipient.to_owned(),
+        subject: format!("Out of stock for {}", line.sku),
+        body: format!(
+            "Order {} asked for {} x {}, and no batch had enough stock.",
+            line.orderid, line.qty, line.sku
+        ),
+    };
+    Ok(uow.outbox().record_mail(&mail).await?)
 }

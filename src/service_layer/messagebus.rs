@@ -24,11 +24,24 @@ pub struct MessageBus {
     store: Arc<dyn Store>,
     /// Set when events are published: woken after each commit.
     relay: Option<Arc<Notify>>,
+    /// Set when the stock team is e-mailed: who, and the relay to wake.
+    stock_team: Option<(String, Arc<Notify>)>,
 }
 
 impl MessageBus {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store, relay: None }
+        Self {
+            store,
+            relay: None,
+            stock_team: None,
+        }
+    }
+
+    /// Also e-mails `recipient` of every line out of stock, through the outbox, and
+    /// wakes `relay` after each commit to send it.
+    pub fn mailing_stock_team(mut self, recipient: String, relay: Arc<Notify>) -> Self {
+        self.stock_team = Some((recipient, relay));
+        self
     }
 
     /// Also records every `Allocated` event in the outbox for publication, and wakes
@@ -70,7 +83,11 @@ impl MessageBus {
             queue.extend(uow.collect_new_events());
         }
         uow.commit().await?;
-        if let Some(relay) = &self.relay {
+        let relays = [
+            self.relay.as_ref(),
+            self.stock_team.as_ref().map(|(_, relay)| relay),
+        ];
+        for relay in relays.into_iter().flatten() {
             relay.notify_one();
         }
         Ok(())
@@ -114,10 +131,18 @@ impl MessageBus {
                 "remove_cancelled_from_read_model",
                 handlers::remove_cancelled_from_read_model(e, uow).await,
             ),
-            Event::OutOfStock(e) => log(
-                "record_out_of_stock",
-                handlers::record_out_of_stock(e, uow).await,
-            ),
+            Event::OutOfStock(e) => {
+                log(
+                    "record_out_of_stock",
+                    handlers::record_out_of_stock(e, uow).await,
+                );
+                if let Some((recipient, _)) = &self.stock_team {
+                    log(
+                        "mail_out_of_stock",
+                        handlers::mail_out_of_stock(e, recipient, uow).await,
+                    );
+                }
+            }
         }
     }
 }

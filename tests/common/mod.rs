@@ -4,6 +4,7 @@
 
 pub mod http;
 pub mod server;
+pub mod smtp;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, LazyLock};
@@ -85,7 +86,7 @@ impl TestDb {
     pub async fn services(&self) -> Services {
         bootstrap(&Config {
             database_url: self.url.clone(),
-            redis_url: None,
+            ..Config::from_env()
         })
         .await
         .unwrap()

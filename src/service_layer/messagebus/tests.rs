@@ -428,11 +428,41 @@ async fn every_allocation_is_recorded_for_publication_when_events_are_published(
 }
 
 #[tokio::test]
-async fn nothing_is_recorded_for_publication_without_redis() {
+async fn nothing_is_recorded_for_publication_or_mail_when_not_configured() {
     let (bus, store) = bus();
     bus.handle(create_batch("b1", "TABLE", 10, None))
         .await
         .unwrap();
     bus.handle(allocate("o1", "TABLE", 8)).await.unwrap();
-    assert!(store.state().outbox.is_empty());
+    bus.handle(allocate("o2", "TABLE", 8)).await.unwrap();
+    let state = store.state();
+    assert!(state.outbox.is_empty());
+    assert!(state.mail.is_empty());
+    assert_eq!(state.out_of_stock.len(), 1, "still stored as a notice");
+}
+
+#[tokio::test]
+async fn the_stock_team_is_mailed_of_every_line_out_of_stock() {
+    let store = FakeStore::default();
+    let relay = Arc::new(tokio::sync::Notify::new());
+    let bus = MessageBus::new(Arc::new(store.clone()))
+        .mailing_stock_team("stock@made.com".into(), Arc::clone(&relay));
+    bus.handle(create_batch("b1", "POPULAR-CURTAINS", 9, None))
+        .await
+        .unwrap();
+    bus.handle(allocate("o1", "POPULAR-CURTAINS", 10))
+        .await
+        .unwrap();
+    bus.handle(allocate("o2", "POPULAR-CURTAINS", 9))
+        .await
+        .unwrap();
+
+    let mail = store.state().mail;
+    assert_eq!(mail.len(), 1, "only the line that ran out");
+    assert_eq!(mail[0].recipient, "stock@made.com");
+    assert_eq!(mail[0].subject, "Out of stock for POPULAR-CURTAINS");
+    assert!(mail[0].body.contains("o1"), "{}", mail[0].body);
+    tokio::time::timeout(std::time::Duration::from_secs(1), relay.notified())
+        .await
+        .unwrap();
 }

@@ -1,0 +1,79 @@
+//! Out-of-stock e-mails, from the real server to a real (if minimal) SMTP server.
+
+mod common;
+
+use std::time::Duration;
+
+use common::server::Server;
+use common::smtp::{Received, SmtpSink};
+use serde_json::json;
+use tokio::net::TcpListener;
+
+/// Waits at most 5 s for the sink to hold a message.
+async fn first_message(sink: &SmtpSink) -> Received {
+    for _ in 0..100 {
+        if let Some(message) = sink.received().into_iter().next() {
+            return message;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no e-mail arrived within 5 s");
+}
+
+async fn run_out_of_stock(server: &Server) {
+    let added = server
+        .post(
+            "/add_batch",
+            json!({"ref": "b1", "sku": "POPULAR-CURTAINS", "qty": 9, "eta": null}),
+        )
+        .await;
+    assert_eq!(added.status(), 201);
+    let allocated = server
+        .post(
+            "/allocate",
+            json!({"orderid": "o1", "sku": "POPULAR-CURTAINS", "qty": 10}),
+        )
+        .await;
+    assert_eq!(allocated.status(), 202, "out of stock is not an error");
+}
+
+#[tokio::test]
+async fn the_stock_team_is_mailed_when_a_line_runs_out() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("smtp://{}", listener.local_addr().unwrap());
+    let sink = SmtpSink::serve(listener);
+    let server = Server::start(&[("SMTP_URL", &url)]).await;
+
+    run_out_of_stock(&server).await;
+
+    let message = first_message(&sink).await;
+    assert_eq!(message.recipients, ["<stock@made.com>"]);
+    assert!(
+        message
+            .data
+            .contains("Subject: Out of stock for POPULAR-CURTAINS"),
+        "{}",
+        message.data
+    );
+    assert!(message.data.contains("Order o1"), "{}", message.data);
+}
+
+#[tokio::test]
+async fn a_mail_that_cannot_be_sent_yet_is_sent_later() {
+    // A port with nobody listening yet: the SMTP server is "down".
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("smtp://127.0.0.1:{port}");
+    let server = Server::start(&[("SMTP_URL", &url), ("STOCK_EMAIL", "buyers@made.com")]).await;
+
+    run_out_of_stock(&server).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // The SMTP server comes back; the relay's next round delivers.
+    let sink = SmtpSink::serve(TcpListener::bind(("127.0.0.1", port)).await.unwrap());
+    let message = first_message(&sink).await;
+    assert_eq!(message.recipients, ["<buyers@made.com>"]);
+}
