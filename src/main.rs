@@ -1,9 +1,11 @@
 //! The server: configuration, composition, HTTP and, with `REDIS_URL`, the Redis
-//! consumer. `allocation-desk consume` runs the consumer alone, without HTTP.
+//! consumer. Subcommands: `consume` runs the consumer alone, without HTTP;
+//! `rebuild-read-models` rebuilds the read models from the write model and exits.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use allocation_desk::adapters::sql::SqlStore;
 use allocation_desk::bootstrap::bootstrap;
 use allocation_desk::config::Config;
 use allocation_desk::entrypoints::{self, redis_consumer};
@@ -20,11 +22,14 @@ async fn main() -> ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    let consume_only = std::env::args().nth(1).as_deref() == Some("consume");
-    let run = if consume_only {
-        consume().await
-    } else {
-        serve().await
+    let run = match std::env::args().nth(1).as_deref() {
+        None => serve().await,
+        Some("consume") => consume().await,
+        Some("rebuild-read-models") => rebuild_read_models().await,
+        Some(other) => Err(format!(
+            "unknown subcommand {other:?}: use consume, rebuild-read-models, or none to serve"
+        )
+        .into()),
     };
     match run {
         Ok(()) => ExitCode::SUCCESS,
@@ -66,6 +71,16 @@ async fn consume() -> Result<(), Failure> {
         () = redis_consumer::run(client, &services.bus) => {},
         () = shutdown_signal() => {},
     }
+    Ok(())
+}
+
+async fn rebuild_read_models() -> Result<(), Failure> {
+    let config = Config::from_env();
+    SqlStore::connect(&config.database_url)
+        .await?
+        .rebuild_read_models()
+        .await?;
+    tracing::info!("read models rebuilt from the write model");
     Ok(())
 }
 

@@ -224,3 +224,55 @@ async fn out_of_stock_notices_and_lines_still_waiting() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn read_models_rebuilt_from_the_write_model_are_the_same() {
+    // `allocation-desk rebuild-read-models`, run as an operator would.
+    let db = TestDb::new().await;
+    let services = db.services().await;
+    let (bus, views) = (&services.bus, &services.views);
+    bus.handle(create_batch("stock", "LAMP", 10, None))
+        .await
+        .unwrap();
+    bus.handle(create_batch("ship", "LAMP", 10, Some("2011-01-02")))
+        .await
+        .unwrap();
+    for (orderid, units) in [("o1", 6), ("o2", 3), ("o3", 4)] {
+        bus.handle(allocate(orderid, "LAMP", units)).await.unwrap();
+    }
+    bus.handle(change_quantity("stock", 7)).await.unwrap();
+    let snapshot = (
+        views.batches(None).await.unwrap(),
+        views.batch_allocations(&reference("ship")).await.unwrap(),
+        views.allocations(&order("o2")).await.unwrap(),
+    );
+
+    // Damage the read models the way a bug would.
+    let pool = db.store().await.pool().clone();
+    sqlx::query("DELETE FROM allocations_view WHERE orderid = 'o2'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE batches_view SET allocated_quantity = 99")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_ne!(views.batches(None).await.unwrap(), snapshot.0);
+
+    let rebuilt = std::process::Command::new(env!("CARGO_BIN_EXE_allocation-desk"))
+        .arg("rebuild-read-models")
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .status()
+        .unwrap();
+    assert!(rebuilt.success());
+
+    assert_eq!(
+        (
+            views.batches(None).await.unwrap(),
+            views.batch_allocations(&reference("ship")).await.unwrap(),
+            views.allocations(&order("o2")).await.unwrap(),
+        ),
+        snapshot
+    );
+}

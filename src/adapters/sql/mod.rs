@@ -113,6 +113,12 @@ impl SqlStore {
 #[async_trait]
 impl Store for SqlStore {
     async fn begin(&self) -> Result<Box<dyn StoreTransaction>, StoreError> {
+        Ok(Box::new(self.begin_writing().await?))
+    }
+}
+
+impl SqlStore {
+    async fn begin_writing(&self) -> Result<SqlTransaction, StoreError> {
         let (transaction, writer) = match &self.writer {
             Some(writer) => {
                 let writer = Arc::clone(writer).lock_owned().await;
@@ -123,10 +129,34 @@ impl Store for SqlStore {
             }
             None => (self.pool.begin().await?, None),
         };
-        Ok(Box::new(SqlTransaction {
+        Ok(SqlTransaction {
             transaction,
             _writer: writer,
-        }))
+        })
+    }
+
+    /// Rebuilds the read models that follow from the write model (`allocations_view`,
+    /// `batches_view`) in one transaction, for after a bug or a manual repair.
+    /// Out-of-stock notices record events, not state, and are kept as they are.
+    pub async fn rebuild_read_models(&self) -> Result<(), StoreError> {
+        let mut writing = self.begin_writing().await?;
+        let statements = [
+            "DELETE FROM allocations_view",
+            "INSERT INTO allocations_view (orderid, sku, qty, batchref) \
+             SELECT a.orderid, a.sku, a.qty, b.reference \
+             FROM allocations a JOIN batches b ON b.id = a.batch_id ORDER BY a.id",
+            "DELETE FROM batches_view",
+            "INSERT INTO batches_view (reference, sku, eta, purchased_quantity, allocated_quantity) \
+             SELECT b.reference, b.sku, b.eta, b.purchased_quantity, COALESCE(SUM(a.qty), 0) \
+             FROM batches b LEFT JOIN allocations a ON a.batch_id = b.id \
+             GROUP BY b.id, b.reference, b.sku, b.eta, b.purchased_quantity",
+        ];
+        for statement in statements {
+            sqlx::query(statement)
+                .execute(&mut *writing.transaction)
+                .await?;
+        }
+        Ok(writing.transaction.commit().await?)
     }
 }
 
