@@ -353,3 +353,14 @@ async fn deallocate_refuses_unknown_sku_and_unallocated_line() {
     assert_eq!(unallocated.status, StatusCode::NOT_FOUND);
     assert!(unallocated.message().contains("o1"));
 }
+
+#[tokio::test]
+async fn readiness_reports_the_database_and_redis() {
+    let api = Api::new().await;
+    let reply = api.get("/readyz").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.json(),
+        json!({"database": "ok", "redis": "not configured"})
+    );
+}

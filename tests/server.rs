@@ -85,3 +85,14 @@ async fn the_server_renders_the_home_page() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn a_server_that_cannot_reach_redis_is_not_ready() {
+    // Nothing listens on port 1.
+    let server = Server::start(&[("REDIS_URL", "redis://127.0.0.1:1")]).await;
+    let reply = server.get("/readyz").await;
+    assert_eq!(reply.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = reply.json().await.unwrap();
+    assert_eq!(body["database"], "ok");
+    assert_ne!(body["redis"], "ok");
+}

@@ -3,6 +3,7 @@
 //! command for the bus or a view query.
 
 pub mod api;
+pub mod health;
 pub mod redis_consumer;
 
 use axum::Router;
@@ -28,7 +29,8 @@ pub fn page_routes() -> Vec<AxumRouteListing> {
     generate_route_list(App)
 }
 
-/// The whole HTTP surface: the JSON contract, `/healthz`, the pages and static files.
+/// The whole HTTP surface: the JSON contract, `/healthz` and `/readyz`, the pages and
+/// static files.
 pub fn router(
     services: Services,
     leptos_options: LeptosOptions,
@@ -40,7 +42,8 @@ pub fn router(
     };
     Router::new()
         .merge(api::routes())
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(health::live))
+        .route("/readyz", get(health::ready))
         .leptos_routes_with_context(
             &state,
             page_routes,

@@ -19,6 +19,12 @@ impl Views {
         Self { pool }
     }
 
+    /// Whether the read models can be reached at all.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// The order's allocated lines, in the order they were allocated.
     pub async fn allocations(&self, orderid: &OrderId) -> Result<Vec<OrderAllocation>, StoreError> {
         Ok(sqlx::query_as(
