@@ -237,6 +237,12 @@ async fn pages_read_the_views_and_answer_404_for_an_unknown_batch() {
     );
     assert_eq!(desk.get("/batches?sku=LAMP").await.status, StatusCode::OK);
     assert_eq!(desk.get("/orders/none").await.status, StatusCode::OK);
+    let allocate = desk.get("/allocate").await;
+    assert!(
+        allocate.body.contains(r#"<option value="LAMP">"#),
+        "the SKU field suggests known SKUs: {}",
+        allocate.body
+    );
 }
 
 #[tokio::test]

@@ -28,6 +28,7 @@ test.describe("with JavaScript", () => {
 
     await page.goto("/allocate");
     await hydrated(page);
+    await expect(page.locator(`#known-skus option[value="${sku}"]`)).toHaveCount(1);
     await fillAllocation(page, { orderid, sku, qty: 4 });
     await page.getByRole("button", { name: "Allocate", exact: true }).click();
 

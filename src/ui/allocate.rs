@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::form::{Field, FormMessage, Submission, refusal};
+use super::form::{Field, FormMessage, KNOWN_SKUS, KnownSkus, Submission, refusal};
 
 /// Runs `Allocate`, then shows the order: allocated, or waiting for stock.
 #[server(prefix = "/api", endpoint = "allocate")]
@@ -37,7 +37,15 @@ pub fn AllocatePage() -> impl IntoView {
             <ActionForm action=allocate attr:class="command">
                 <FormMessage error />
                 <Field form="allocate" label="Order ID" name="orderid" required=true error />
-                <Field form="allocate" label="SKU" name="sku" required=true error />
+                <Field
+                    form="allocate"
+                    label="SKU"
+                    name="sku"
+                    required=true
+                    suggestions=KNOWN_SKUS
+                    error
+                />
+                <KnownSkus />
                 <Field
                     form="allocate"
                     label="Quantity"

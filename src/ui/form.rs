@@ -89,6 +89,9 @@ pub fn Field(
     #[prop(optional)] hint: Option<&'static str>,
     #[prop(optional)] required: bool,
     #[prop(optional, into)] value: Option<String>,
+    /// The id of a `<datalist>` of suggestions, e.g. [`KnownSkus`].
+    #[prop(optional)]
+    suggestions: Option<&'static str>,
     error: Signal<Option<FormError>>,
 ) -> impl IntoView {
     let id = format!("{form}-{name}");
@@ -124,6 +127,8 @@ pub fn Field(
                 aria-describedby=described
                 min=(kind == "number").then_some("1")
                 step=(kind == "number").then_some("1")
+                list=suggestions
+                autocomplete=suggestions.map(|_| "off")
             />
             {hint.map(|hint| view! { <small class="hint">{hint}</small> })}
             {move || {
@@ -137,6 +142,29 @@ pub fn Field(
                     })
             }}
         </div>
+    }
+}
+
+/// The id of the [`KnownSkus`] list, for a [`Field`]'s `suggestions`.
+pub const KNOWN_SKUS: &str = "known-skus";
+
+/// The SKUs the desk knows, offered as the SKU field is typed in: a typo caught
+/// before it becomes "Unknown SKU".
+#[component]
+pub fn KnownSkus() -> impl IntoView {
+    let skus = Resource::new(|| (), |()| super::reads::skus());
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                let options = skus
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|sku| view! { <option value=sku></option> })
+                    .collect_view();
+                view! { <datalist id=KNOWN_SKUS>{options}</datalist> }
+            })}
+        </Suspense>
     }
 }
 

@@ -38,6 +38,12 @@ pub async fn dashboard() -> Result<StockOverview, ServerFnError> {
     })
 }
 
+/// Every SKU with a batch, alphabetically.
+#[server(prefix = "/api", endpoint = "views/skus", input = GetUrl)]
+pub async fn skus() -> Result<Vec<String>, ServerFnError> {
+    views().skus().await.map_err(unavailable)
+}
+
 /// All batches, or those of one SKU when `sku` is given and not blank.
 #[server(prefix = "/api", endpoint = "views/batches", input = GetUrl)]
 pub async fn batches(sku: Option<String>) -> Result<Vec<BatchSummary>, ServerFnError> {

@@ -48,6 +48,14 @@ impl Views {
         .await?)
     }
 
+    pub async fn skus(&self) -> Result<Vec<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT DISTINCT sku FROM batches_view ORDER BY sku")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
     /// Batches, optionally of one SKU, by SKU then in the order allocation prefers them
     /// (warehouse stock first, then by ETA).
     pub async fn batches(&self, sku: Option<&Sku>) -> Result<Vec<BatchSummary>, StoreError> {
