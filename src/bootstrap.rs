@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
-use crate::adapters::notifications::{Mailer, mail_relay};
+use crate::adapters::notifications::{Mailer, mail_relay, mailbox};
 use crate::adapters::outbox;
 use crate::adapters::redis_events::RedisPublisher;
 use crate::adapters::sql::SqlStore;
@@ -47,6 +47,7 @@ pub async fn bootstrap(config: &Config) -> Result<Services, BootstrapError> {
     if let Some(url) = &config.smtp_url {
         let mailer = Mailer::new(url, &config.mail_from)
             .map_err(|e| format!("bad SMTP_URL or MAIL_FROM: {e}"))?;
+        mailbox(&config.stock_email).map_err(|e| format!("bad STOCK_EMAIL: {e}"))?;
         let wake = Arc::new(Notify::new());
         bus = bus.mailing_stock_team(config.stock_email.clone(), Arc::clone(&wake));
         tokio::spawn(mail_relay(store.clone(), mailer, wake));

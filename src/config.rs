@@ -16,6 +16,9 @@ pub struct Config {
     /// `REDIS_URL`: when set, `line_allocated` is published and `change_batch_quantity`
     /// consumed there.
     pub redis_url: Option<String>,
+    /// `REDIS_CONSUMER=off`: this server leaves `change_batch_quantity` to another
+    /// process, so that each message is applied by one consumer only.
+    pub redis_consumer: bool,
     /// `SMTP_URL` (e.g. `smtp://mail.example.com:25`): when set, the stock team is
     /// e-mailed of lines out of stock.
     pub smtp_url: Option<String>,
@@ -35,6 +38,7 @@ impl Config {
         Self {
             database_url: set("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
             redis_url: set("REDIS_URL"),
+            redis_consumer: set("REDIS_CONSUMER").is_none_or(|value| value != "off"),
             smtp_url: set("SMTP_URL"),
             stock_email: set("STOCK_EMAIL").unwrap_or_else(|| DEFAULT_STOCK_EMAIL.to_owned()),
             mail_from: set("MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned()),
@@ -63,9 +67,11 @@ mod tests {
         let config = Config::from_lookup(|name| match name {
             "DATABASE_URL" => Some("postgres://db/desk".to_owned()),
             "REDIS_URL" => Some("redis://127.0.0.1:6379".to_owned()),
+            "REDIS_CONSUMER" => Some("off".to_owned()),
             _ => None,
         });
         assert_eq!(config.database_url, "postgres://db/desk");
         assert_eq!(config.redis_url.as_deref(), Some("redis://127.0.0.1:6379"));
+        assert!(!config.redis_consumer);
     }
 }

@@ -48,8 +48,9 @@ async fn serve() -> Result<(), Failure> {
         .then_some(LEPTOS_SETTINGS);
     let leptos_options = get_configuration(settings)?.leptos_options;
     let address = leptos_options.site_addr;
-    let services = bootstrap(&Config::from_env()).await?;
-    if let Some(client) = services.redis.clone() {
+    let config = Config::from_env();
+    let services = bootstrap(&config).await?;
+    if let Some(client) = services.redis.clone().filter(|_| config.redis_consumer) {
         let bus = Arc::clone(&services.bus);
         tokio::spawn(async move { redis_consumer::run(client, &bus).await });
     }

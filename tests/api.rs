@@ -294,6 +294,9 @@ async fn bodies_that_are_not_json_get_a_json_message() {
 #[tokio::test]
 async fn an_absurd_order_id_in_the_path_is_a_400() {
     let api = Api::new().await;
+    let not_utf8 = api.get("/allocations/%FF").await;
+    assert_eq!(not_utf8.status, StatusCode::BAD_REQUEST);
+    assert!(!not_utf8.message().is_empty());
     let reply = api.get(&format!("/allocations/{}", "x".repeat(500))).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert!(reply.message().contains("orderid"));

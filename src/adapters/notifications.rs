@@ -89,7 +89,8 @@ impl Mailer {
     }
 }
 
-fn mailbox(address: &str) -> Result<Mailbox, MailError> {
+/// An e-mail address as the mailer will need it: check configured ones at start-up.
+pub fn mailbox(address: &str) -> Result<Mailbox, MailError> {
     address
         .parse()
         .map_err(|error| MailError::Address(address.to_owned(), error))
@@ -98,14 +99,14 @@ fn mailbox(address: &str) -> Result<Mailbox, MailError> {
 /// Sends every recorded e-mail, oldest first.
 pub async fn send_pending(store: &SqlStore, mailer: &Mailer) -> Result<(), MailError> {
     loop {
-        let queued = store.unsent_mail(100).await?;
-        if queued.is_empty() {
+        let claimed = store.claim_mail(100).await?;
+        if claimed.rows.is_empty() {
             return Ok(());
         }
-        for item in queued {
+        for item in &claimed.rows {
             mailer.send(&item.mail).await?;
-            store.mark_mail_sent(item.id).await?;
         }
+        claimed.done().await?;
     }
 }
 

@@ -71,16 +71,15 @@ pub async fn publish_pending(
     publisher: &RedisPublisher,
 ) -> Result<(), RelayError> {
     loop {
-        let messages = store.unpublished_messages(BATCH).await?;
-        if messages.is_empty() {
+        let claimed = store.claim_messages(BATCH).await?;
+        if claimed.rows.is_empty() {
             return Ok(());
         }
-        for message in messages {
-            publisher
-                .publish(&message.channel, &message.payload)
-                .await?;
-            store.mark_published(message.id).await?;
+        let mut connection = publisher.connect().await?;
+        for message in &claimed.rows {
+            RedisPublisher::publish(&mut connection, &message.channel, &message.payload).await?;
         }
+        claimed.done().await?;
     }
 }
 

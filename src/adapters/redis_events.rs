@@ -19,11 +19,17 @@ impl RedisPublisher {
         Self { client }
     }
 
-    pub async fn publish(&self, channel: &str, payload: &str) -> redis::RedisResult<()> {
-        // The client keeps no connection open between outbox batches: one per call
-        // reconnects by itself after a Redis restart.
-        let mut connection: MultiplexedConnection =
-            self.client.get_multiplexed_async_connection().await?;
+    /// A connection for one round of publishing. None is kept between rounds, so the
+    /// next round reconnects by itself after a Redis restart.
+    pub async fn connect(&self) -> redis::RedisResult<MultiplexedConnection> {
+        self.client.get_multiplexed_async_connection().await
+    }
+
+    pub async fn publish(
+        connection: &mut MultiplexedConnection,
+        channel: &str,
+        payload: &str,
+    ) -> redis::RedisResult<()> {
         connection.publish::<_, _, ()>(channel, payload).await
     }
 }

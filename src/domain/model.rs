@@ -240,7 +240,8 @@ impl Product {
     }
 
     /// Sets a batch's purchased quantity. While the batch is then over-allocated, its
-    /// newest lines are freed (`Deallocated`), to be allocated again elsewhere.
+    /// newest lines are freed (`Deallocated`), to be allocated again elsewhere. Setting
+    /// the quantity it already has changes nothing (a message delivered twice).
     pub fn change_batch_quantity(
         &mut self,
         reference: &BatchRef,
@@ -251,6 +252,9 @@ impl Product {
             .iter_mut()
             .find(|b| &b.reference == reference)
             .ok_or_else(|| DomainError::UnknownBatch(reference.clone()))?;
+        if batch.purchased_quantity == qty {
+            return Ok(());
+        }
         batch.purchased_quantity = qty;
         self.events
             .push(Event::BatchQuantityChanged(BatchQuantityChanged {

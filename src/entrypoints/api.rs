@@ -1,7 +1,7 @@
 //! The JSON API of the reference implementation (`shared/contract.md`), stricter on
 //! bad input: every refusal is a 4xx with `{"message": ...}` naming the problem.
 
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -127,8 +127,10 @@ struct AllocationResponse {
 
 async fn allocations(
     State(services): State<Services>,
-    Path(orderid): Path<String>,
+    orderid: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Vec<AllocationResponse>>, ApiError> {
+    let Path(orderid) =
+        orderid.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
     let orderid = OrderId::parse(&orderid).map_err(|e| e.in_field("orderid"))?;
     let rows = services.views.allocations(&orderid).await?;
     if rows.is_empty() {

@@ -1,5 +1,8 @@
-//! `/healthz`: the process answers. `/readyz`: it can also reach what it depends on,
-//! so a load balancer sends it traffic.
+//! `/healthz`: the process answers. `/readyz`: it can reach its database, so a load
+//! balancer may send it traffic. Redis is reported too, but an outage does not make the
+//! server unready: commands go on, and the outbox catches up when Redis is back.
+
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
@@ -21,11 +24,10 @@ pub async fn ready(State(services): State<Services>) -> (StatusCode, Json<Value>
         None => "not configured".to_owned(),
         Some(client) => match ping(client).await {
             Ok(()) => "ok".to_owned(),
-            Err(error) => error.to_string(),
+            Err(error) => error,
         },
     };
-    let ready = database == "ok" && matches!(redis.as_str(), "ok" | "not configured");
-    let status = if ready {
+    let status = if database == "ok" {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
@@ -36,7 +38,16 @@ pub async fn ready(State(services): State<Services>) -> (StatusCode, Json<Value>
     )
 }
 
-async fn ping(client: &redis::Client) -> redis::RedisResult<()> {
-    let mut connection = client.get_multiplexed_async_connection().await?;
-    redis::cmd("PING").query_async(&mut connection).await
+/// How long Redis has to answer before it counts as unreachable.
+const REDIS_TIMEOUT: Duration = Duration::from_secs(1);
+
+async fn ping(client: &redis::Client) -> Result<(), String> {
+    let ping = async {
+        let mut connection = client.get_multiplexed_async_connection().await?;
+        redis::cmd("PING").query_async::<()>(&mut connection).await
+    };
+    match tokio::time::timeout(REDIS_TIMEOUT, ping).await {
+        Ok(result) => result.map_err(|error| error.to_string()),
+        Err(_) => Err("no answer within 1 s".to_owned()),
+    }
 }

@@ -2,6 +2,7 @@
 //! tests of the service layer with the real bus, handlers and unit of work.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -37,11 +38,17 @@ pub struct FakeState {
 #[derive(Clone, Default)]
 pub struct FakeStore {
     state: Arc<Mutex<FakeState>>,
+    /// Read-model writes refused while broken; counted outside any transaction.
+    refused_read_model_writes: Arc<AtomicUsize>,
 }
 
 impl FakeStore {
     pub fn state(&self) -> FakeState {
         self.state.lock().unwrap().clone()
+    }
+
+    pub fn refused_read_model_writes(&self) -> usize {
+        self.refused_read_model_writes.load(Ordering::SeqCst)
     }
 
     pub fn break_read_model(&self) {
@@ -59,6 +66,7 @@ impl Store for FakeStore {
         Ok(Box::new(FakeTransaction {
             committed: Arc::clone(&self.state),
             pending: self.state(),
+            refused_read_model_writes: Arc::clone(&self.refused_read_model_writes),
         }))
     }
 }
@@ -67,11 +75,14 @@ impl Store for FakeStore {
 struct FakeTransaction {
     committed: Arc<Mutex<FakeState>>,
     pending: FakeState,
+    refused_read_model_writes: Arc<AtomicUsize>,
 }
 
 impl FakeTransaction {
     fn read_model_write(&self) -> Result<(), StoreError> {
         if self.pending.read_model_fails {
+            self.refused_read_model_writes
+                .fetch_add(1, Ordering::SeqCst);
             return Err(StoreError::Backend("the read model is broken".into()));
         }
         Ok(())

@@ -1,6 +1,6 @@
 //! The message bus: a command has exactly one handler and its error reaches the caller;
 //! an event has any number of handlers, and one that fails is logged without stopping
-//! the others. The `match`es are exhaustive, so the compiler proves every message is
+//! the others (the command then fails as a whole). The `match`es are exhaustive, so the compiler proves every message is
 //! routed.
 
 use std::collections::VecDeque;
@@ -78,9 +78,15 @@ impl MessageBus {
         let mut uow = UnitOfWork::begin(&*self.store).await?;
         dispatch_command(command, &mut uow).await?;
         let mut queue = VecDeque::from(uow.collect_new_events());
+        let mut failure = None;
         while let Some(event) = queue.pop_front() {
-            self.dispatch_event(&event, &mut uow).await;
+            if let Err(error) = self.dispatch_event(&event, &mut uow).await {
+                failure.get_or_insert(error);
+            }
             queue.extend(uow.collect_new_events());
+        }
+        if let Some(error) = failure {
+            return Err(error);
         }
         uow.commit().await?;
         let relays = [
@@ -93,10 +99,19 @@ impl MessageBus {
         Ok(())
     }
 
-    async fn dispatch_event(&self, event: &Event, uow: &mut UnitOfWork) {
-        let log = |handler: &str, result: Result<(), ServiceError>| {
+    /// Runs every handler of the event, each whatever the others did, and answers the
+    /// first failure. Any failure fails the command: its unit of work rolls back rather
+    /// than commit a change whose read models or messages were not written with it.
+    async fn dispatch_event(
+        &self,
+        event: &Event,
+        uow: &mut UnitOfWork,
+    ) -> Result<(), ServiceError> {
+        let mut failure = None;
+        let mut log = |handler: &str, result: Result<(), ServiceError>| {
             if let Err(error) = result {
                 tracing::error!(handler, ?event, %error, "event handler failed");
+                failure.get_or_insert(error);
             }
         };
         match event {
@@ -144,6 +159,7 @@ impl MessageBus {
                 }
             }
         }
+        failure.map_or(Ok(()), Err)
     }
 }
 

@@ -86,6 +86,8 @@ impl TestDb {
     pub async fn services(&self) -> Services {
         bootstrap(&Config {
             database_url: self.url.clone(),
+            redis_url: None,
+            smtp_url: None,
             ..Config::from_env()
         })
         .await

@@ -43,6 +43,9 @@ impl Server {
             .env("DATABASE_URL", url)
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .env("RUST_LOG", "warn")
+            // Only what the test asks for: nothing from the developer's shell.
+            .env_remove("REDIS_URL")
+            .env_remove("SMTP_URL")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .spawn()

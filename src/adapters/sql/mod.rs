@@ -25,6 +25,13 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(database) if database.is_unique_violation() => {
                 Self::Conflict(database.message().to_owned())
             }
+            // PostgreSQL broke a deadlock or a serialization clash by aborting this
+            // transaction: a lost race like any other.
+            sqlx::Error::Database(database)
+                if matches!(database.code().as_deref(), Some("40P01" | "40001")) =>
+            {
+                Self::Conflict(database.message().to_owned())
+            }
             _ => Self::Backend(Box::new(error)),
         }
     }
@@ -140,6 +147,13 @@ impl SqlStore {
     /// Out-of-stock notices record events, not state, and are kept as they are.
     pub async fn rebuild_read_models(&self) -> Result<(), StoreError> {
         let mut writing = self.begin_writing().await?;
+        if self.writer.is_none() {
+            // PostgreSQL: no writer may change what is being rebuilt meanwhile (SQLite's
+            // write lock, taken by `begin_writing`, already sees to that). Readers go on.
+            sqlx::query("LOCK TABLE products, allocations_view, batches_view IN EXCLUSIVE MODE")
+                .execute(&mut *writing.transaction)
+                .await?;
+        }
         let statements = [
             "DELETE FROM allocations_view",
             "INSERT INTO allocations_view (orderid, sku, qty, batchref) \

@@ -29,40 +29,75 @@ impl Outbox for SqlTransaction {
     }
 }
 
+/// Rows taken from an outbox table, held by an open transaction until they are marked
+/// done: another process's relay skips them (PostgreSQL) or waits (SQLite), so each
+/// row goes out once. Dropped before `done`, they are released for the next round.
+pub struct Claimed<T> {
+    writing: SqlTransaction,
+    done: &'static str,
+    ids: Vec<i64>,
+    pub rows: Vec<T>,
+}
+
+impl<T> Claimed<T> {
+    pub async fn done(mut self) -> Result<(), StoreError> {
+        for id in &self.ids {
+            sqlx::query(self.done)
+                .bind(id)
+                .execute(&mut *self.writing.transaction)
+                .await?;
+        }
+        Ok(self.writing.transaction.commit().await?)
+    }
+}
+
 impl SqlStore {
     /// The oldest messages not yet published.
-    pub async fn unpublished_messages(&self, limit: i64) -> Result<Vec<Message>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, channel, payload FROM outbox WHERE published = 0 ORDER BY id LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
+    pub async fn claim_messages(&self, limit: i64) -> Result<Claimed<Message>, StoreError> {
+        let query = format!(
+            "SELECT id, channel, payload FROM outbox WHERE published = 0 ORDER BY id LIMIT $1{}",
+            self.skip_locked()
+        );
+        let mut writing = self.begin_writing().await?;
+        let rows: Vec<Message> = sqlx::query_as(&query)
+            .bind(limit)
+            .fetch_all(&mut *writing.transaction)
+            .await?;
+        Ok(Claimed {
+            ids: rows.iter().map(|row| row.id).collect(),
+            writing,
+            done: "UPDATE outbox SET published = 1 WHERE id = $1",
+            rows,
+        })
     }
 
-    pub async fn mark_published(&self, id: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outbox SET published = 1 WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
     /// The oldest e-mails not yet sent.
-    pub async fn unsent_mail(&self, limit: i64) -> Result<Vec<QueuedMail>, StoreError> {
-        Ok(sqlx::query_as(
+    pub async fn claim_mail(&self, limit: i64) -> Result<Claimed<QueuedMail>, StoreError> {
+        let query = format!(
             "SELECT id, recipient, subject, body FROM outgoing_mail WHERE sent = 0 \
-             ORDER BY id LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
+             ORDER BY id LIMIT $1{}",
+            self.skip_locked()
+        );
+        let mut writing = self.begin_writing().await?;
+        let rows: Vec<QueuedMail> = sqlx::query_as(&query)
+            .bind(limit)
+            .fetch_all(&mut *writing.transaction)
+            .await?;
+        Ok(Claimed {
+            ids: rows.iter().map(|row| row.id).collect(),
+            writing,
+            done: "UPDATE outgoing_mail SET sent = 1 WHERE id = $1",
+            rows,
+        })
     }
 
-    pub async fn mark_mail_sent(&self, id: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outgoing_mail SET sent = 1 WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    /// PostgreSQL locks the rows it hands out and passes over those locked by others;
+    /// SQLite's write lock already keeps relays apart.
+    fn skip_locked(&self) -> &'static str {
+        if self.writer.is_some() {
+            ""
+        } else {
+            " FOR UPDATE SKIP LOCKED"
+        }
     }
 }

@@ -333,3 +333,13 @@ fn changing_an_unknown_batch_is_refused() {
     );
     assert_eq!(product.version_number(), 3);
 }
+
+#[test]
+fn setting_the_quantity_a_batch_has_changes_nothing() {
+    let mut product = product(vec![batch("b1", "LAMP", 20, None)]);
+    product
+        .change_batch_quantity(&reference("b1"), qty(20))
+        .unwrap();
+    assert!(product.events().is_empty());
+    assert_eq!(product.version_number(), 3);
+}

@@ -328,7 +328,7 @@ async fn deallocate_refuses_unknown_sku_and_unallocated_line() {
 // --- the bus ---
 
 #[tokio::test]
-async fn a_failing_event_handler_does_not_stop_the_others() {
+async fn a_failing_event_handler_stops_no_other_but_fails_the_command() {
     let (bus, store) = bus();
     bus.handle(create_batch("batch1", "TABLE", 10, None))
         .await
@@ -339,20 +339,24 @@ async fn a_failing_event_handler_does_not_stop_the_others() {
     bus.handle(allocate("order1", "TABLE", 8)).await.unwrap();
     store.break_read_model();
 
-    bus.handle(ChangeBatchQuantity {
-        reference: reference("batch1"),
-        qty: qty(5),
-    })
-    .await
-    .unwrap();
+    let result = bus
+        .handle(ChangeBatchQuantity {
+            reference: reference("batch1"),
+            qty: qty(5),
+        })
+        .await;
 
-    // The read-model handler failed; `reallocate`, after it, still ran and committed.
-    assert_eq!(available(&store, "TABLE", "batch2"), 2);
-    assert_eq!(
-        view(&store, "order1"),
-        [("TABLE".into(), "batch1".into())],
-        "the broken read model kept its old row"
-    );
+    assert!(matches!(
+        result,
+        Err(ServiceError::Store(crate::adapters::StoreError::Backend(_)))
+    ));
+    // Every handler ran although the read model refused each write: the quantity,
+    // the freed line, and the allocation that `reallocate` made after them.
+    assert_eq!(store.refused_read_model_writes(), 3);
+    // Nothing was committed: the line is still on batch1, the view as it was.
+    assert_eq!(available(&store, "TABLE", "batch1"), 2);
+    assert_eq!(available(&store, "TABLE", "batch2"), 10);
+    assert_eq!(view(&store, "order1"), [("TABLE".into(), "batch1".into())]);
 }
 
 #[tokio::test]
