@@ -17,8 +17,8 @@ pub trait ReadModelWriter: Send {
         changed: &BatchQuantityChanged,
     ) -> Result<(), StoreError>;
 
-    /// Records the line against its order and its batch's totals; recording a line
-    /// already recorded changes nothing.
+    /// Records the line against its order and its batch's totals, and resolves its
+    /// out-of-stock notices; recording a line already recorded changes nothing.
     async fn add_allocation(&mut self, allocated: &Allocated) -> Result<(), StoreError>;
 
     /// Takes the line off its order and its batch's totals, if it was recorded.

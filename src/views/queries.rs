@@ -106,18 +106,16 @@ impl Views {
     }
 
     /// The order's lines still waiting for stock: noticed out of stock and not
-    /// allocated since.
+    /// allocated since (a notice is resolved by the allocation, not undone by a later
+    /// cancellation).
     pub async fn unallocated_lines(
         &self,
         orderid: &OrderId,
     ) -> Result<Vec<OutOfStockNotice>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT n.orderid, n.sku, n.qty, MAX(n.noticed_at) AS noticed_at \
-             FROM out_of_stock_notices n \
-             LEFT JOIN allocations_view a \
-               ON a.orderid = n.orderid AND a.sku = n.sku AND a.qty = n.qty \
-             WHERE n.orderid = $1 AND a.id IS NULL \
-             GROUP BY n.orderid, n.sku, n.qty ORDER BY MIN(n.id)",
+            "SELECT orderid, sku, qty, MAX(noticed_at) AS noticed_at \
+             FROM out_of_stock_notices WHERE orderid = $1 AND resolved = 0 \
+             GROUP BY orderid, sku, qty ORDER BY MIN(id)",
         )
         .bind(orderid.as_str())
         .fetch_all(&self.pool)

@@ -52,6 +52,13 @@ impl ReadModelWriter for SqlTransaction {
             self.add_to_batch_total(allocated.batchref.as_str(), allocated.line.qty.get().into())
                 .await?;
         }
+        let resolve = sqlx::query(
+            "UPDATE out_of_stock_notices SET resolved = 1 \
+             WHERE orderid = $1 AND sku = $2 AND qty = $3 AND resolved = 0",
+        );
+        bind_line(resolve, &allocated.line)
+            .execute(&mut *self.transaction)
+            .await?;
         Ok(())
     }
 
