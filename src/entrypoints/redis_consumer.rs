@@ -10,10 +10,16 @@ use serde::Deserialize;
 use crate::adapters::redis_events::CHANGE_BATCH_QUANTITY;
 use crate::domain::commands::ChangeBatchQuantity;
 use crate::domain::values::{BatchRef, Quantity};
+use crate::service_layer::ServiceError;
 use crate::service_layer::messagebus::MessageBus;
 
 /// How long to wait before subscribing again after the connection is lost.
 const RECONNECT_PAUSE: Duration = Duration::from_secs(1);
+
+/// Pub/sub delivers a message once: one the database failed to take is tried again,
+/// this many times in all, before it is logged and dropped.
+const ATTEMPTS: u32 = 3;
+const RETRY_PAUSE: Duration = Duration::from_millis(500);
 
 #[derive(Deserialize)]
 struct ChangeBatchQuantityMessage {
@@ -53,8 +59,18 @@ pub async fn handle(bus: &MessageBus, payload: &[u8]) {
             return;
         }
     };
-    if let Err(error) = bus.handle(command).await {
-        tracing::warn!(%error, "{CHANGE_BATCH_QUANTITY} refused");
+    for attempt in 1..=ATTEMPTS {
+        match bus.handle(command.clone()).await {
+            Ok(()) => return,
+            Err(ServiceError::Store(error)) if attempt < ATTEMPTS => {
+                tracing::warn!(%error, attempt, "{CHANGE_BATCH_QUANTITY}: storage failed, trying again");
+                tokio::time::sleep(RETRY_PAUSE).await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "{CHANGE_BATCH_QUANTITY} not applied");
+                return;
+            }
+        }
     }
 }
 
@@ -77,6 +93,31 @@ mod tests {
         let command = parse(br#"{"batchref": "b1", "qty": 5}"#).unwrap();
         assert_eq!(command.reference.as_str(), "b1");
         assert_eq!(command.qty.get(), 5);
+    }
+
+    #[tokio::test]
+    async fn a_message_the_database_fails_to_take_is_tried_again() {
+        use std::sync::Arc;
+
+        use crate::domain::commands::CreateBatch;
+        use crate::service_layer::fakes::FakeStore;
+
+        let store = FakeStore::default();
+        let bus = MessageBus::new(Arc::new(store.clone()));
+        bus.handle(CreateBatch {
+            reference: BatchRef::parse("b1").unwrap(),
+            sku: crate::domain::values::Sku::parse("LAMP").unwrap(),
+            qty: Quantity::new(10).unwrap(),
+            eta: None,
+        })
+        .await
+        .unwrap();
+        store.break_read_model();
+
+        handle(&bus, br#"{"batchref": "b1", "qty": 5}"#).await;
+
+        // Each attempt's quantity change reached the (broken) read model.
+        assert_eq!(store.refused_read_model_writes(), ATTEMPTS as usize);
     }
 
     #[test]

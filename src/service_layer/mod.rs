@@ -6,7 +6,7 @@ pub mod messagebus;
 pub mod unit_of_work;
 
 #[cfg(test)]
-mod fakes;
+pub(crate) mod fakes;
 
 use crate::adapters::StoreError;
 use crate::domain::model::DomainError;
