@@ -77,3 +77,30 @@ async fn a_mail_that_cannot_be_sent_yet_is_sent_later() {
     let message = first_message(&sink).await;
     assert_eq!(message.recipients, ["<buyers@made.com>"]);
 }
+
+#[tokio::test]
+async fn a_mail_refused_for_good_does_not_hold_up_the_next() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("smtp://{}", listener.local_addr().unwrap());
+    let sink = SmtpSink::serve_refusing(listener, 1);
+    let server = Server::start(&[("SMTP_URL", &url)]).await;
+
+    run_out_of_stock(&server).await;
+    let again = server
+        .post(
+            "/allocate",
+            json!({"orderid": "o2", "sku": "POPULAR-CURTAINS", "qty": 20}),
+        )
+        .await;
+    assert_eq!(again.status(), 202);
+
+    // The first mail was refused (554) and given up; the second arrives.
+    let message = first_message(&sink).await;
+    assert!(message.data.contains("Order o2"), "{}", message.data);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        sink.received().len(),
+        1,
+        "the refused mail is not sent again"
+    );
+}

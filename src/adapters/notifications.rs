@@ -1,6 +1,7 @@
 //! Out-of-stock e-mails to the stock team, sent over SMTP from the outbox: recorded in
 //! the transaction of the allocation that ran out, sent after it, retried until the
-//! SMTP server takes them. A mail that cannot be sent never fails an allocation.
+//! SMTP server takes them (or refuses them for good: then logged and given up, so the
+//! mail behind is not held up). A mail that cannot be sent never fails an allocation.
 
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ use tokio::sync::Notify;
 
 use super::StoreError;
 use super::outbox::keep_draining;
-use super::sql::SqlStore;
+use super::sql::{Outcome, SqlStore};
 
 /// An e-mail as it waits in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -42,6 +43,18 @@ pub enum MailError {
     Message(#[from] lettre::error::Error),
     #[error("SMTP: {0}")]
     Smtp(#[from] lettre::transport::smtp::Error),
+}
+
+impl MailError {
+    /// Whether trying again can never help: a bad address or message, or an SMTP
+    /// server's 5xx answer.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            Self::Address(..) | Self::Message(_) => true,
+            Self::Smtp(error) => error.is_permanent(),
+            Self::Url(..) | Self::Store(_) => false,
+        }
+    }
 }
 
 /// Sends e-mail through one SMTP server.
@@ -103,10 +116,27 @@ pub async fn send_pending(store: &SqlStore, mailer: &Mailer) -> Result<(), MailE
         if claimed.rows.is_empty() {
             return Ok(());
         }
+        let mut handled = Vec::new();
         for item in &claimed.rows {
-            mailer.send(&item.mail).await?;
+            match mailer.send(&item.mail).await {
+                Ok(()) => handled.push((item.id, Outcome::Sent)),
+                Err(error) if error.is_permanent() => {
+                    tracing::error!(
+                        %error,
+                        recipient = %item.mail.recipient,
+                        subject = %item.mail.subject,
+                        "e-mail refused for good; giving up on it"
+                    );
+                    handled.push((item.id, Outcome::GivenUp));
+                }
+                Err(error) => {
+                    // Keep what was handled; the rest waits for the mail server.
+                    claimed.finish(&handled).await?;
+                    return Err(error);
+                }
+            }
         }
-        claimed.done().await?;
+        claimed.finish(&handled).await?;
     }
 }
 

@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 use super::StoreError;
 use super::notifications::Mail;
 use super::redis_events::RedisPublisher;
-use super::sql::SqlStore;
+use super::sql::{Outcome, SqlStore};
 
 #[async_trait]
 pub trait Outbox: Send {
@@ -76,10 +76,18 @@ pub async fn publish_pending(
             return Ok(());
         }
         let mut connection = publisher.connect().await?;
+        let mut published = Vec::new();
         for message in &claimed.rows {
-            RedisPublisher::publish(&mut connection, &message.channel, &message.payload).await?;
+            let sent =
+                RedisPublisher::publish(&mut connection, &message.channel, &message.payload).await;
+            if let Err(error) = sent {
+                // Keep what went out; the rest waits for Redis.
+                claimed.finish(&published).await?;
+                return Err(error.into());
+            }
+            published.push((message.id, Outcome::Sent));
         }
-        claimed.done().await?;
+        claimed.finish(&published).await?;
     }
 }
 

@@ -16,18 +16,28 @@ pub struct Received {
 #[derive(Clone, Default)]
 pub struct SmtpSink {
     received: Arc<Mutex<Vec<Received>>>,
+    /// How many messages, from now on, to refuse for good (554) instead of keeping.
+    refusals: Arc<Mutex<usize>>,
 }
 
 impl SmtpSink {
     /// Serves SMTP on `listener` until the test ends.
     pub fn serve(listener: TcpListener) -> Self {
-        let sink = Self::default();
-        let received = Arc::clone(&sink.received);
+        Self::serve_refusing(listener, 0)
+    }
+
+    /// Serves SMTP, refusing the first `refusals` messages with a permanent error.
+    pub fn serve_refusing(listener: TcpListener, refusals: usize) -> Self {
+        let sink = Self {
+            refusals: Arc::new(Mutex::new(refusals)),
+            ..Self::default()
+        };
+        let session_sink = sink.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let received = Arc::clone(&received);
+                let sink = session_sink.clone();
                 tokio::spawn(async move {
-                    let _ = session(stream, received).await;
+                    let _ = session(stream, sink).await;
                 });
             }
         });
@@ -39,7 +49,7 @@ impl SmtpSink {
     }
 }
 
-async fn session(stream: TcpStream, received: Arc<Mutex<Vec<Received>>>) -> std::io::Result<()> {
+async fn session(stream: TcpStream, sink: SmtpSink) -> std::io::Result<()> {
     let (reader, mut writer) = stream.into_split();
     let mut lines = BufReader::new(reader).lines();
     let mut message = Received::default();
@@ -60,8 +70,15 @@ async fn session(stream: TcpStream, received: Arc<Mutex<Vec<Received>>>) -> std:
                 message.data.push_str(&data);
                 message.data.push('\n');
             }
-            received.lock().unwrap().push(std::mem::take(&mut message));
-            b"250 queued\r\n"
+            let message = std::mem::take(&mut message);
+            let mut refusals = sink.refusals.lock().unwrap();
+            if *refusals > 0 {
+                *refusals -= 1;
+                b"554 5.7.1 refused\r\n"
+            } else {
+                sink.received.lock().unwrap().push(message);
+                b"250 queued\r\n"
+            }
         } else if command.starts_with("QUIT") {
             writer.write_all(b"221 bye\r\n").await?;
             return Ok(());

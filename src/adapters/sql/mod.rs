@@ -4,6 +4,8 @@
 
 mod outbox;
 mod read_model;
+
+pub use outbox::{Claimed, Outcome};
 mod repository;
 
 use std::str::FromStr;

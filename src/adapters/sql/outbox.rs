@@ -30,20 +30,34 @@ impl Outbox for SqlTransaction {
 }
 
 /// Rows taken from an outbox table, held by an open transaction until they are marked
-/// done: another process's relay skips them (PostgreSQL) or waits (SQLite), so each
-/// row goes out once. Dropped before `done`, they are released for the next round.
+/// handled: another process's relay skips them (PostgreSQL) or waits (SQLite), so each
+/// row goes out once. Those not marked are released for the next round.
 pub struct Claimed<T> {
     writing: SqlTransaction,
-    done: &'static str,
-    ids: Vec<i64>,
+    /// Marks one row as handled; `$2` is 1 (sent) or 2 (given up).
+    handled: &'static str,
     pub rows: Vec<T>,
 }
 
+/// What became of a claimed row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    /// Refused for good: kept in the table, never tried again.
+    GivenUp,
+}
+
 impl<T> Claimed<T> {
-    pub async fn done(mut self) -> Result<(), StoreError> {
-        for id in &self.ids {
-            sqlx::query(self.done)
+    /// Records what became of the rows named; the others are released for later.
+    pub async fn finish(mut self, outcomes: &[(i64, Outcome)]) -> Result<(), StoreError> {
+        for (id, outcome) in outcomes {
+            let state: i64 = match outcome {
+                Outcome::Sent => 1,
+                Outcome::GivenUp => 2,
+            };
+            sqlx::query(self.handled)
                 .bind(id)
+                .bind(state)
                 .execute(&mut *self.writing.transaction)
                 .await?;
         }
@@ -64,9 +78,8 @@ impl SqlStore {
             .fetch_all(&mut *writing.transaction)
             .await?;
         Ok(Claimed {
-            ids: rows.iter().map(|row| row.id).collect(),
             writing,
-            done: "UPDATE outbox SET published = 1 WHERE id = $1",
+            handled: "UPDATE outbox SET published = $2 WHERE id = $1",
             rows,
         })
     }
@@ -84,9 +97,8 @@ impl SqlStore {
             .fetch_all(&mut *writing.transaction)
             .await?;
         Ok(Claimed {
-            ids: rows.iter().map(|row| row.id).collect(),
             writing,
-            done: "UPDATE outgoing_mail SET sent = 1 WHERE id = $1",
+            handled: "UPDATE outgoing_mail SET sent = $2 WHERE id = $1",
             rows,
         })
     }
