@@ -93,24 +93,14 @@ async fn two_servers_on_one_database_never_oversell() {
         );
         assert_eq!(listed, allocated, "{reference}: batches_view agrees");
     }
-    let count = |table: &'static str| {
-        let pool = pool.clone();
-        async move {
-            sqlx::query(&format!("SELECT count(*) AS n FROM {table}"))
-                .fetch_one(&pool)
-                .await
-                .unwrap()
-                .get::<i64, _>("n")
-        }
-    };
-    let lines = count("allocations").await;
+    let lines = db.count("allocations").await;
     assert_eq!(
-        count("allocations_view").await,
+        db.count("allocations_view").await,
         lines,
         "allocations_view agrees"
     );
     assert_eq!(
-        lines + count("out_of_stock_notices").await,
+        lines + db.count("out_of_stock_notices").await,
         accepted as i64,
         "every accepted order is allocated or noticed out of stock"
     );

@@ -14,7 +14,6 @@ use allocation_desk::service_layer::ServiceError;
 use allocation_desk::service_layer::messagebus::MessageBus;
 use allocation_desk::service_layer::unit_of_work::UnitOfWork;
 use common::*;
-use sqlx::Row;
 
 async fn stored_product(db: &TestDb, sku_: &str) -> Option<Product> {
     let store = db.store().await;
@@ -106,12 +105,7 @@ async fn a_failed_commit_rolls_back_everything() {
     assert!(matches!(uow.commit().await, Err(StoreError::Conflict(_))));
 
     assert_eq!(stored_product(&db, "LAMP").await, None);
-    let products: i64 = sqlx::query("SELECT count(*) AS n FROM products")
-        .fetch_one(store.pool())
-        .await
-        .unwrap()
-        .get("n");
-    assert_eq!(products, 1);
+    assert_eq!(db.count("products").await, 1);
 }
 
 #[tokio::test]
@@ -186,24 +180,13 @@ async fn concurrent_allocations_never_oversell_a_batch() {
     assert!(lines > 0 && lines < orders as usize, "demand exceeds stock");
     assert_eq!(product.version_number(), 2 + lines as u64);
 
-    let pool = db.store().await.pool().clone();
-    let count = |table: &'static str| {
-        let pool = pool.clone();
-        async move {
-            sqlx::query(&format!("SELECT count(*) AS n FROM {table}"))
-                .fetch_one(&pool)
-                .await
-                .unwrap()
-                .get::<i64, _>("n")
-        }
-    };
     assert_eq!(
-        count("allocations_view").await,
+        db.count("allocations_view").await,
         lines as i64,
         "view = write model"
     );
     assert_eq!(
-        count("out_of_stock_notices").await,
+        db.count("out_of_stock_notices").await,
         orders - lines as i64 - conflicts,
         "every order neither allocated nor refused was noticed"
     );

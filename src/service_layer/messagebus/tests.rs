@@ -45,6 +45,13 @@ fn line(orderid: &str, sku_: &str, units: i64) -> OrderLine {
     }
 }
 
+fn change_quantity(reference_: &str, units: i64) -> ChangeBatchQuantity {
+    ChangeBatchQuantity {
+        reference: reference(reference_),
+        qty: qty(units),
+    }
+}
+
 fn allocate(orderid: &str, sku_: &str, units: i64) -> Allocate {
     Allocate {
         line: line(orderid, sku_, units),
@@ -194,12 +201,7 @@ async fn changes_available_quantity() {
     bus.handle(create_batch("batch1", "ADORABLE-SETTEE", 100, None))
         .await
         .unwrap();
-    bus.handle(ChangeBatchQuantity {
-        reference: reference("batch1"),
-        qty: qty(50),
-    })
-    .await
-    .unwrap();
+    bus.handle(change_quantity("batch1", 50)).await.unwrap();
     assert_eq!(available(&store, "ADORABLE-SETTEE", "batch1"), 50);
     assert_eq!(store.state().batches_view[&reference("batch1")], 50);
 }
@@ -226,12 +228,7 @@ async fn reallocates_if_necessary() {
         .unwrap();
     assert_eq!(available(&store, "INDIFFERENT-TABLE", "batch1"), 10);
 
-    bus.handle(ChangeBatchQuantity {
-        reference: reference("batch1"),
-        qty: qty(25),
-    })
-    .await
-    .unwrap();
+    bus.handle(change_quantity("batch1", 25)).await.unwrap();
 
     // order2, the newer line, moves; order1 stays.
     assert_eq!(available(&store, "INDIFFERENT-TABLE", "batch1"), 5);
@@ -253,12 +250,7 @@ async fn a_freed_line_with_nowhere_to_go_is_out_of_stock() {
         .await
         .unwrap();
     bus.handle(allocate("order1", "TABLE", 8)).await.unwrap();
-    bus.handle(ChangeBatchQuantity {
-        reference: reference("batch1"),
-        qty: qty(5),
-    })
-    .await
-    .unwrap();
+    bus.handle(change_quantity("batch1", 5)).await.unwrap();
     let state = store.state();
     assert!(view(&store, "order1").is_empty());
     assert_eq!(state.out_of_stock, [line("order1", "TABLE", 8)]);
@@ -267,12 +259,7 @@ async fn a_freed_line_with_nowhere_to_go_is_out_of_stock() {
 #[tokio::test]
 async fn changing_an_unknown_batch_is_refused() {
     let (bus, _) = bus();
-    let result = bus
-        .handle(ChangeBatchQuantity {
-            reference: reference("nope"),
-            qty: qty(5),
-        })
-        .await;
+    let result = bus.handle(change_quantity("nope", 5)).await;
     assert!(matches!(
         result,
         Err(ServiceError::Domain(DomainError::UnknownBatch(_)))
@@ -339,12 +326,7 @@ async fn a_failing_event_handler_stops_no_other_but_fails_the_command() {
     bus.handle(allocate("order1", "TABLE", 8)).await.unwrap();
     store.break_read_model();
 
-    let result = bus
-        .handle(ChangeBatchQuantity {
-            reference: reference("batch1"),
-            qty: qty(5),
-        })
-        .await;
+    let result = bus.handle(change_quantity("batch1", 5)).await;
 
     assert!(matches!(
         result,
@@ -402,12 +384,7 @@ async fn every_allocation_is_recorded_for_publication_when_events_are_published(
         .unwrap();
     bus.handle(allocate("o1", "TABLE", 8)).await.unwrap();
     // The reallocation a quantity change causes is announced too.
-    bus.handle(ChangeBatchQuantity {
-        reference: reference("b1"),
-        qty: qty(5),
-    })
-    .await
-    .unwrap();
+    bus.handle(change_quantity("b1", 5)).await.unwrap();
 
     let messages: Vec<serde_json::Value> = store
         .state()
