@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::form::{Field, FormMessage, KNOWN_SKUS, KnownSkus, Submission, refusal};
+use super::form::{Field, FormMessage, SkuField, Submission, refusal};
 
 /// Runs `Allocate`, then shows the order: allocated, or waiting for stock.
 #[server(prefix = "/api", endpoint = "allocate")]
@@ -12,18 +12,8 @@ pub async fn allocate(
     sku: String,
     qty: String,
 ) -> Result<Submission, ServerFnError> {
-    use super::form::{send, submit};
     use crate::domain::commands::Allocate;
-    use crate::routes;
-
-    let input = [("orderid", &*orderid), ("sku", &*sku), ("qty", &*qty)];
-    submit(&input, async {
-        let line = super::orders::parse_line(&orderid, &sku, &qty)?;
-        let page = routes::order(line.orderid.as_str());
-        send(Allocate { line }).await?;
-        Ok(page)
-    })
-    .await
+    super::orders::submit_order_line(&orderid, &sku, &qty, |line| Allocate { line }.into()).await
 }
 
 #[component]
@@ -37,15 +27,7 @@ pub fn AllocatePage() -> impl IntoView {
             <ActionForm action=allocate attr:class="command">
                 <FormMessage error />
                 <Field form="allocate" label="Order ID" name="orderid" required=true error />
-                <Field
-                    form="allocate"
-                    label="SKU"
-                    name="sku"
-                    required=true
-                    suggestions=KNOWN_SKUS
-                    error
-                />
-                <KnownSkus />
+                <SkuField form="allocate" error />
                 <Field
                     form="allocate"
                     label="Quantity"

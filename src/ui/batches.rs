@@ -6,7 +6,7 @@ use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 
 use super::common::{Column, eta_text, failure, listing, loading};
-use super::form::{Field, FormMessage, KNOWN_SKUS, KnownSkus, Submission, refusal};
+use super::form::{Field, FormMessage, SkuField, Submission, refusal};
 use super::reads::batches;
 use crate::routes;
 use crate::views::BatchSummary;
@@ -81,15 +81,7 @@ pub fn BatchesPage() -> impl IntoView {
             <ActionForm action=add attr:class="command">
                 <FormMessage error />
                 <Field form="add-batch" label="Reference" name="ref" required=true error />
-                <Field
-                    form="add-batch"
-                    label="SKU"
-                    name="sku"
-                    required=true
-                    suggestions=KNOWN_SKUS
-                    error
-                />
-                <KnownSkus />
+                <SkuField form="add-batch" error />
                 <Field
                     form="add-batch"
                     label="Quantity"

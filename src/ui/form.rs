@@ -146,12 +146,20 @@ pub fn Field(
 }
 
 /// The id of the [`KnownSkus`] list, for a [`Field`]'s `suggestions`.
-pub const KNOWN_SKUS: &str = "known-skus";
+const KNOWN_SKUS: &str = "known-skus";
 
-/// The SKUs the desk knows, offered as the SKU field is typed in: a typo caught
+/// The SKU field, suggesting the SKUs the desk knows as it is typed in: a typo caught
 /// before it becomes "Unknown SKU".
 #[component]
-pub fn KnownSkus() -> impl IntoView {
+pub fn SkuField(form: &'static str, error: Signal<Option<FormError>>) -> impl IntoView {
+    view! {
+        <Field form label="SKU" name="sku" required=true suggestions=KNOWN_SKUS error />
+        <KnownSkus />
+    }
+}
+
+#[component]
+fn KnownSkus() -> impl IntoView {
     let skus = Resource::new(|| (), |()| super::reads::skus());
     view! {
         <Suspense>

@@ -12,7 +12,7 @@ use crate::routes;
 
 /// Parses an order line as the forms submit it.
 #[cfg(feature = "ssr")]
-pub fn parse_line(
+fn parse_line(
     orderid: &str,
     sku: &str,
     qty: &str,
@@ -27,6 +27,26 @@ pub fn parse_line(
     })
 }
 
+/// Runs the command made of a submitted order line, then shows the order: for the
+/// allocate and deallocate forms alike.
+#[cfg(feature = "ssr")]
+pub async fn submit_order_line(
+    orderid: &str,
+    sku: &str,
+    qty: &str,
+    command: impl FnOnce(crate::domain::model::OrderLine) -> crate::domain::commands::Command,
+) -> Result<Submission, ServerFnError> {
+    use super::form::{send, submit};
+    let input = [("orderid", orderid), ("sku", sku), ("qty", qty)];
+    submit(&input, async {
+        let line = parse_line(orderid, sku, qty)?;
+        let page = routes::order(line.orderid.as_str());
+        send(command(line)).await?;
+        Ok(page)
+    })
+    .await
+}
+
 /// Runs `Deallocate`, then shows the order again.
 #[server(prefix = "/api", endpoint = "deallocate")]
 pub async fn deallocate(
@@ -34,17 +54,8 @@ pub async fn deallocate(
     sku: String,
     qty: String,
 ) -> Result<Submission, ServerFnError> {
-    use super::form::{send, submit};
     use crate::domain::commands::Deallocate;
-
-    let input = [("orderid", &*orderid), ("sku", &*sku), ("qty", &*qty)];
-    submit(&input, async {
-        let line = parse_line(&orderid, &sku, &qty)?;
-        let page = routes::order(line.orderid.as_str());
-        send(Deallocate { line }).await?;
-        Ok(page)
-    })
-    .await
+    submit_order_line(&orderid, &sku, &qty, |line| Deallocate { line }.into()).await
 }
 
 /// A GET form, so that finding an order is a link like any other.
