@@ -2,30 +2,21 @@
 
 mod common;
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::TestDb;
-use common::http::{Reply, send};
+use common::http::{App, Reply};
 use serde_json::{Value, json};
 
-struct Api {
-    router: Router,
-    _db: TestDb,
-}
+struct Api(App);
 
 impl Api {
     async fn new() -> Self {
-        let db = TestDb::new().await;
-        Self {
-            router: db.router().await,
-            _db: db,
-        }
+        Self(App::new().await)
     }
 
     /// Every answer of the JSON API, success or refusal, is JSON.
     async fn send(&self, request: Request<Body>) -> Reply {
-        let reply = send(&self.router, request).await;
+        let reply = self.0.send(request).await;
         reply.json();
         reply
     }

@@ -4,28 +4,19 @@
 mod common;
 
 use allocation_desk::ui::form::{FormError, REFUSAL_PARAM, Submission};
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::TestDb;
-use common::http::{Reply, send};
+use common::http::{App, Reply};
 
-struct Desk {
-    router: Router,
-    _db: TestDb,
-}
+struct Desk(App);
 
 impl Desk {
     async fn new() -> Self {
-        let db = TestDb::new().await;
-        Self {
-            router: db.router().await,
-            _db: db,
-        }
+        Self(App::new().await)
     }
 
     async fn send(&self, request: Request<Body>) -> Reply {
-        send(&self.router, request).await
+        self.0.send(request).await
     }
 
     /// A form post from a browser without JavaScript, from the page `from`.

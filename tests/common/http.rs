@@ -1,6 +1,8 @@
 //! Requests through the real router, in process.
 
 use axum::Router;
+
+use super::TestDb;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
@@ -29,7 +31,27 @@ impl Reply {
     }
 }
 
-pub async fn send(router: &Router, request: Request<Body>) -> Reply {
+/// The server's whole router over a database of its own.
+pub struct App {
+    router: Router,
+    _db: TestDb,
+}
+
+impl App {
+    pub async fn new() -> Self {
+        let db = TestDb::new().await;
+        Self {
+            router: db.router().await,
+            _db: db,
+        }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        send(&self.router, request).await
+    }
+}
+
+async fn send(router: &Router, request: Request<Body>) -> Reply {
     let response = router.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let location = response
