@@ -77,13 +77,8 @@ impl Mailer {
         let mut transport =
             AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(authority.host())
                 .port(authority.port_u16().unwrap_or(25));
-        if let Some((user, password)) = authority
-            .as_str()
-            .split_once('@')
-            .and_then(|(userinfo, _)| userinfo.split_once(':'))
-        {
-            transport =
-                transport.credentials(Credentials::new(user.to_owned(), password.to_owned()));
+        if let Some((user, password)) = credentials(authority.as_str()).map_err(bad)? {
+            transport = transport.credentials(Credentials::new(user, password));
         }
         Ok(Self {
             transport: transport.build(),
@@ -100,6 +95,24 @@ impl Mailer {
         self.transport.send(message).await?;
         Ok(())
     }
+}
+
+/// The user and password of a URL's authority (`user:password@host`), percent-decoded,
+/// so that a password may hold any character (`%40` for `@`, `%3A` for `:`).
+fn credentials(authority: &str) -> Result<Option<(String, String)>, &'static str> {
+    let Some((user, password)) = authority
+        .rsplit_once('@')
+        .and_then(|(userinfo, _)| userinfo.split_once(':'))
+    else {
+        return Ok(None);
+    };
+    let decode = |raw: &str| {
+        percent_encoding::percent_decode_str(raw)
+            .decode_utf8()
+            .map(String::from)
+            .map_err(|_| "the user and password must be UTF-8 once percent-decoded")
+    };
+    Ok(Some((decode(user)?, decode(password)?)))
 }
 
 /// An e-mail address as the mailer will need it: check configured ones at start-up.
@@ -161,5 +174,15 @@ mod tests {
             Mailer::new("smtp://mail.local", "not an address"),
             Err(MailError::Address(..))
         ));
+    }
+
+    #[test]
+    fn credentials_are_percent_decoded() {
+        assert_eq!(credentials("mail.local:25"), Ok(None));
+        assert_eq!(
+            credentials("desk%40made.com:p%3Ass%40w%25rd@mail.local"),
+            Ok(Some(("desk@made.com".into(), "p:ss@w%rd".into())))
+        );
+        assert!(credentials("user:%FF@mail.local").is_err());
     }
 }
