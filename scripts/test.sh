@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every check and every test: formatting, lints for the server and the browser bundle,
 # unit and integration tests (on real SQLite files, then again on the real PostgreSQL,
-# and the real server binary), the release build of the whole site with cargo-leptos,
-# and Playwright in Debian's Chromium.
+# the read-model tests again with the read models in the real Redis, and the real
+# server binary), the release build of the whole site with cargo-leptos, and Playwright
+# in Debian's Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +32,12 @@ step "integration tests (PostgreSQL, $postgres)"
 PGOPTIONS="-c client_min_messages=warning" psql "$postgres" -qAt -c "SELECT format('DROP SCHEMA %I CASCADE;', nspname)
   FROM pg_namespace WHERE nspname LIKE 'alloc\_test\_%'" | PGOPTIONS="-c client_min_messages=warning" psql "$postgres" -q
 TEST_POSTGRES_URL="$postgres" cargo test --features ssr --test '*'
+
+# Each test keeps its Redis read models under keys of its own; delete those of earlier runs.
+redis="redis://127.0.0.1:6379" # as in tests/common
+step "read-model tests with the read models in Redis ($redis)"
+redis-cli -u "$redis" --scan --pattern 'alloc-test*' | xargs -r -n 500 redis-cli -u "$redis" del >/dev/null
+TEST_READ_MODEL=redis cargo test --features ssr --test views --test api --test forms
 
 step "release build of the site (server + WebAssembly)"
 cargo leptos build --release

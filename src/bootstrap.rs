@@ -1,6 +1,6 @@
 //! Composition root: builds the message bus and the views over the configured store,
-//! and the relays that carry the outbox out: to Redis and to the SMTP server, when
-//! they are configured.
+//! and the relays that carry the outbox out: to Redis (events and, with
+//! `READ_MODEL=redis`, the read models) and to the SMTP server, when configured.
 
 use std::sync::Arc;
 
@@ -9,8 +9,9 @@ use tokio::sync::Notify;
 use crate::adapters::notifications::{Mailer, mail_relay, mailbox};
 use crate::adapters::outbox;
 use crate::adapters::redis_events::RedisPublisher;
+use crate::adapters::redis_read_model::{RedisReadModel, keep_projecting};
 use crate::adapters::sql::SqlStore;
-use crate::config::Config;
+use crate::config::{Config, ReadModelStore};
 use crate::service_layer::messagebus::MessageBus;
 use crate::views::Views;
 
@@ -21,6 +22,8 @@ pub struct Services {
     pub views: Views,
     /// Set when `REDIS_URL` is: where external events come in and go out.
     pub redis: Option<redis::Client>,
+    /// The write model's database, for readiness checks.
+    pub store: SqlStore,
 }
 
 pub type BootstrapError = Box<dyn std::error::Error + Send + Sync>;
@@ -28,14 +31,18 @@ pub type BootstrapError = Box<dyn std::error::Error + Send + Sync>;
 /// Opens the store and wires the bus. With Redis or SMTP, also starts their relays,
 /// which run for the life of the process.
 pub async fn bootstrap(config: &Config) -> Result<Services, BootstrapError> {
-    let store = SqlStore::connect(&config.database_url)
-        .await
-        .map_err(|e| format!("cannot open the database {}: {e}", config.database_url))?;
+    let (store, read_model) = open_store(config).await?;
+    let views = match &read_model {
+        Some(model) => {
+            tokio::spawn(keep_projecting(store.clone(), model.clone()));
+            Views::redis(model.clone())
+        }
+        None => Views::sql(store.pool().clone()),
+    };
     let mut bus = MessageBus::new(Arc::new(store.clone()));
     let redis = match &config.redis_url {
         Some(url) => {
-            let client = redis::Client::open(url.as_str())
-                .map_err(|e| format!("bad REDIS_URL {url}: {e}"))?;
+            let client = redis_client(url)?;
             let wake = Arc::new(Notify::new());
             bus = bus.publishing_events(Arc::clone(&wake));
             let publisher = RedisPublisher::new(client.clone());
@@ -53,8 +60,35 @@ pub async fn bootstrap(config: &Config) -> Result<Services, BootstrapError> {
         tokio::spawn(mail_relay(store.clone(), mailer, wake));
     }
     Ok(Services {
-        views: Views::new(store.pool().clone()),
+        views,
         bus: Arc::new(bus),
         redis,
+        store,
     })
+}
+
+/// Opens the database, with the read models in Redis when so configured (and then
+/// also that read model).
+pub async fn open_store(
+    config: &Config,
+) -> Result<(SqlStore, Option<RedisReadModel>), BootstrapError> {
+    let store = SqlStore::connect(&config.database_url)
+        .await
+        .map_err(|e| format!("cannot open the database {}: {e}", config.database_url))?;
+    match config.read_model {
+        ReadModelStore::Sql => Ok((store, None)),
+        ReadModelStore::Redis => {
+            let url = config
+                .redis_url
+                .as_deref()
+                .ok_or("READ_MODEL=redis needs REDIS_URL")?;
+            let model = RedisReadModel::new(redis_client(url)?, &config.redis_prefix)
+                .map_err(|e| format!("cannot use Redis at {url}: {e}"))?;
+            Ok((store.with_read_model_in(model.clone()), Some(model)))
+        }
+    }
+}
+
+fn redis_client(url: &str) -> Result<redis::Client, BootstrapError> {
+    Ok(redis::Client::open(url).map_err(|e| format!("bad REDIS_URL {url}: {e}"))?)
 }

@@ -9,6 +9,24 @@ pub const DEFAULT_STOCK_EMAIL: &str = "stock@made.com";
 /// Whom out-of-stock e-mails come from.
 pub const DEFAULT_MAIL_FROM: &str = "allocations@made.com";
 
+/// What the desk's keys in Redis start with.
+pub const DEFAULT_REDIS_PREFIX: &str = "allocation-desk";
+
+/// Where the read models (what pages and `GET`s show) live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadModelStore {
+    /// Tables beside the write model, written in the same transaction.
+    Sql,
+    /// Redis, fed from an outbox: the book's chapter 12.11.
+    Redis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("READ_MODEL must be sql or redis, not {0:?}")]
+    ReadModel(String),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// `DATABASE_URL`: where the write and read models live.
@@ -26,23 +44,35 @@ pub struct Config {
     pub stock_email: String,
     /// `MAIL_FROM`: the sender of the desk's e-mail.
     pub mail_from: String,
+    /// `READ_MODEL`: `sql` (the default) or `redis`, which needs `REDIS_URL`.
+    pub read_model: ReadModelStore,
+    /// `REDIS_PREFIX`: what the read models' keys start with, so that several desks
+    /// (or test runs) can share one Redis.
+    pub redis_prefix: String,
 }
 
 impl Config {
-    pub fn from_env() -> Self {
+    pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let set = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
-        Self {
+        let read_model = match set("READ_MODEL").as_deref().map(str::trim) {
+            None | Some("sql") => ReadModelStore::Sql,
+            Some("redis") => ReadModelStore::Redis,
+            Some(other) => return Err(ConfigError::ReadModel(other.to_owned())),
+        };
+        Ok(Self {
             database_url: set("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
             redis_url: set("REDIS_URL"),
             redis_consumer: set("REDIS_CONSUMER").is_none_or(|value| value != "off"),
             smtp_url: set("SMTP_URL"),
             stock_email: set("STOCK_EMAIL").unwrap_or_else(|| DEFAULT_STOCK_EMAIL.to_owned()),
             mail_from: set("MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned()),
-        }
+            read_model,
+            redis_prefix: set("REDIS_PREFIX").unwrap_or_else(|| DEFAULT_REDIS_PREFIX.to_owned()),
+        })
     }
 }
 
@@ -52,12 +82,13 @@ mod tests {
 
     #[test]
     fn defaults_to_an_sqlite_file() {
+        let config = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.read_model, ReadModelStore::Sql);
         assert_eq!(
-            Config::from_lookup(|_| None).database_url,
-            DEFAULT_DATABASE_URL
-        );
-        assert_eq!(
-            Config::from_lookup(|_| Some(" ".into())).database_url,
+            Config::from_lookup(|_| Some(" ".into()))
+                .unwrap()
+                .database_url,
             DEFAULT_DATABASE_URL
         );
     }
@@ -68,10 +99,21 @@ mod tests {
             "DATABASE_URL" => Some("postgres://db/desk".to_owned()),
             "REDIS_URL" => Some("redis://127.0.0.1:6379".to_owned()),
             "REDIS_CONSUMER" => Some("off".to_owned()),
+            "READ_MODEL" => Some("redis".to_owned()),
+            "REDIS_PREFIX" => Some("desk-2".to_owned()),
             _ => None,
-        });
+        })
+        .unwrap();
         assert_eq!(config.database_url, "postgres://db/desk");
         assert_eq!(config.redis_url.as_deref(), Some("redis://127.0.0.1:6379"));
         assert!(!config.redis_consumer);
+        assert_eq!(config.read_model, ReadModelStore::Redis);
+        assert_eq!(config.redis_prefix, "desk-2");
+    }
+
+    #[test]
+    fn an_unknown_read_model_store_is_refused() {
+        let config = Config::from_lookup(|name| (name == "READ_MODEL").then(|| "mongo".into()));
+        assert_eq!(config, Err(ConfigError::ReadModel("mongo".into())));
     }
 }

@@ -5,8 +5,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use allocation_desk::adapters::sql::SqlStore;
-use allocation_desk::bootstrap::bootstrap;
+use allocation_desk::bootstrap::{bootstrap, open_store};
 use allocation_desk::config::Config;
 use allocation_desk::entrypoints::{self, redis_consumer};
 use leptos::config::get_configuration;
@@ -48,7 +47,7 @@ async fn serve() -> Result<(), Failure> {
         .then_some(LEPTOS_SETTINGS);
     let leptos_options = get_configuration(settings)?.leptos_options;
     let address = leptos_options.site_addr;
-    let config = Config::from_env();
+    let config = Config::from_env()?;
     let services = bootstrap(&config).await?;
     if let Some(client) = services.redis.clone().filter(|_| config.redis_consumer) {
         let bus = Arc::clone(&services.bus);
@@ -66,7 +65,7 @@ async fn serve() -> Result<(), Failure> {
 
 /// The Redis consumer (and outbox relay) without the HTTP server.
 async fn consume() -> Result<(), Failure> {
-    let services = bootstrap(&Config::from_env()).await?;
+    let services = bootstrap(&Config::from_env()?).await?;
     let client = services.redis.clone().ok_or("consume needs REDIS_URL")?;
     tokio::select! {
         () = redis_consumer::run(client, &services.bus) => {},
@@ -76,11 +75,8 @@ async fn consume() -> Result<(), Failure> {
 }
 
 async fn rebuild_read_models() -> Result<(), Failure> {
-    let config = Config::from_env();
-    SqlStore::connect(&config.database_url)
-        .await?
-        .rebuild_read_models()
-        .await?;
+    let (store, _) = open_store(&Config::from_env()?).await?;
+    store.rebuild_read_models().await?;
     tracing::info!("read models rebuilt from the write model");
     Ok(())
 }

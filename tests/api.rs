@@ -349,12 +349,17 @@ async fn deallocate_refuses_unknown_sku_and_unallocated_line() {
 }
 
 #[tokio::test]
-async fn readiness_reports_the_database_and_redis() {
+async fn readiness_reports_the_database_the_read_models_and_redis() {
     let api = Api::new().await;
     let reply = api.get("/readyz").await;
     assert_eq!(reply.status, StatusCode::OK);
+    let redis = if common::read_models_in_redis() {
+        "ok"
+    } else {
+        "not configured"
+    };
     assert_eq!(
         reply.json(),
-        json!({"database": "ok", "redis": "not configured"})
+        json!({"database": "ok", "read_models": "ok", "redis": redis})
     );
 }

@@ -1,7 +1,9 @@
-//! The book's `test_views.py`: the read model, kept by event handlers, on real SQLite.
+//! The book's `test_views.py`: the read models, kept by event handlers, on a real
+//! database, and with `TEST_READ_MODEL=redis` in a real Redis.
 
 mod common;
 
+use allocation_desk::config::ReadModelStore;
 use allocation_desk::domain::commands::Deallocate;
 use allocation_desk::domain::values::OrderId;
 use allocation_desk::views::{BatchAllocation, BatchSummary, OrderAllocation, SkuStock};
@@ -227,9 +229,10 @@ async fn out_of_stock_notices_and_lines_still_waiting() {
 
 #[tokio::test]
 async fn read_models_rebuilt_from_the_write_model_are_the_same() {
-    // `allocation-desk rebuild-read-models`, run as an operator would.
+    // `allocation-desk rebuild-read-models`, run as an operator would; the Redis read
+    // models have their own test.
     let db = TestDb::new().await;
-    let services = db.services().await;
+    let services = db.services_in(ReadModelStore::Sql).await;
     let (bus, views) = (&services.bus, &services.views);
     bus.handle(create_batch("stock", "LAMP", 10, None))
         .await

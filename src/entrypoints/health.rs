@@ -1,6 +1,7 @@
-//! `/healthz`: the process answers. `/readyz`: it can reach its database, so a load
-//! balancer may send it traffic. Redis is reported too, but an outage does not make the
-//! server unready: commands go on, and the outbox catches up when Redis is back.
+//! `/healthz`: the process answers. `/readyz`: it can reach its database and its read
+//! models, so a load balancer may send it traffic. Redis is reported too; unless it holds
+//! the read models, an outage does not make the server unready: commands go on, and
+//! the outbox catches up when Redis is back.
 
 use std::time::Duration;
 
@@ -16,10 +17,12 @@ pub async fn live() -> &'static str {
 }
 
 pub async fn ready(State(services): State<Services>) -> (StatusCode, Json<Value>) {
-    let database = match services.views.ping().await {
+    let outcome = |result: Result<(), crate::adapters::StoreError>| match result {
         Ok(()) => "ok".to_owned(),
         Err(error) => error.to_string(),
     };
+    let database = outcome(services.store.ping().await);
+    let read_models = outcome(services.views.ping().await);
     let redis = match &services.redis {
         None => "not configured".to_owned(),
         Some(client) => match ping(client).await {
@@ -27,14 +30,14 @@ pub async fn ready(State(services): State<Services>) -> (StatusCode, Json<Value>
             Err(error) => error,
         },
     };
-    let status = if database == "ok" {
+    let status = if database == "ok" && read_models == "ok" {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (
         status,
-        Json(json!({ "database": database, "redis": redis })),
+        Json(json!({ "database": database, "read_models": read_models, "redis": redis })),
     )
 }
 

@@ -17,9 +17,12 @@ use crate::service_layer::messagebus::MessageBus;
 const RECONNECT_PAUSE: Duration = Duration::from_secs(1);
 
 /// Pub/sub delivers a message once: one the database failed to take is tried again,
-/// this many times in all, before it is logged and dropped.
-const ATTEMPTS: u32 = 3;
-const RETRY_PAUSE: Duration = Duration::from_millis(500);
+/// this many times in all, waiting twice as long each time (0.5 s, 1 s, ... 8 s: close to
+/// a minute in all), so a database restart loses nothing. Messages arriving meanwhile
+/// wait in the subscription. Only then is the message logged and dropped.
+const ATTEMPTS: u32 = 10;
+const FIRST_PAUSE: Duration = Duration::from_millis(500);
+const LONGEST_PAUSE: Duration = Duration::from_secs(8);
 
 #[derive(Deserialize)]
 struct ChangeBatchQuantityMessage {
@@ -59,12 +62,14 @@ pub async fn handle(bus: &MessageBus, payload: &[u8]) {
             return;
         }
     };
+    let mut pause = FIRST_PAUSE;
     for attempt in 1..=ATTEMPTS {
         match bus.handle(command.clone()).await {
             Ok(()) => return,
             Err(ServiceError::Store(error)) if attempt < ATTEMPTS => {
                 tracing::warn!(%error, attempt, "{CHANGE_BATCH_QUANTITY}: storage failed, trying again");
-                tokio::time::sleep(RETRY_PAUSE).await;
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(LONGEST_PAUSE);
             }
             Err(error) => {
                 tracing::warn!(%error, "{CHANGE_BATCH_QUANTITY} not applied");
@@ -95,7 +100,8 @@ mod tests {
         assert_eq!(command.qty.get(), 5);
     }
 
-    #[tokio::test]
+    // Paused time: the pauses between attempts pass at once.
+    #[tokio::test(start_paused = true)]
     async fn a_message_the_database_fails_to_take_is_tried_again() {
         use std::sync::Arc;
 
@@ -114,10 +120,13 @@ mod tests {
         .unwrap();
         store.break_read_model();
 
+        let started = tokio::time::Instant::now();
         handle(&bus, br#"{"batchref": "b1", "qty": 5}"#).await;
 
-        // Each attempt's quantity change reached the (broken) read model.
+        // Each attempt's quantity change reached the (broken) read model, and the
+        // attempts were spread over time enough to outlast a database restart.
         assert_eq!(store.refused_read_model_writes(), ATTEMPTS as usize);
+        assert!(started.elapsed() >= Duration::from_secs(40));
     }
 
     #[test]

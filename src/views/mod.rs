@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 mod queries;
 #[cfg(feature = "ssr")]
+mod redis;
+#[cfg(feature = "ssr")]
+mod sql;
+#[cfg(feature = "ssr")]
 pub use queries::Views;
 
 /// One allocated line of an order, as `allocations_view` holds it.

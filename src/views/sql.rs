@@ -10,11 +10,11 @@ const BATCH_COLUMNS: &str = "reference, sku, eta, purchased_quantity AS purchase
      allocated_quantity AS allocated, purchased_quantity - allocated_quantity AS available";
 
 #[derive(Clone)]
-pub struct Views {
+pub struct SqlViews {
     pool: AnyPool,
 }
 
-impl Views {
+impl SqlViews {
     pub fn new(pool: AnyPool) -> Self {
         Self { pool }
     }

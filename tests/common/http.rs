@@ -46,6 +46,14 @@ impl App {
         }
     }
 
+    /// The router over services of the test's choosing on `db`.
+    pub fn over(db: TestDb, services: super::Services) -> Self {
+        Self {
+            router: super::router_over(services),
+            _db: db,
+        }
+    }
+
     pub async fn send(&self, request: Request<Body>) -> Reply {
         send(&self.router, request).await
     }

@@ -11,7 +11,7 @@ use std::sync::{Arc, LazyLock};
 
 use allocation_desk::adapters::sql::SqlStore;
 use allocation_desk::bootstrap::{Services, bootstrap};
-use allocation_desk::config::Config;
+use allocation_desk::config::{Config, ReadModelStore};
 use allocation_desk::domain::commands::{Allocate, ChangeBatchQuantity, CreateBatch};
 use allocation_desk::domain::model::OrderLine;
 use allocation_desk::domain::values::{BatchRef, OrderId, Quantity, Sku, parse_date};
@@ -32,12 +32,32 @@ pub const POSTGRES_VARIABLE: &str = "TEST_POSTGRES_URL";
 /// Schema names of this test process start with it; `scripts/test.sh` drops them all.
 pub const SCHEMA_PREFIX: &str = "alloc_test_";
 
-static SCHEMAS: AtomicU32 = AtomicU32::new(0);
+/// Set to `redis`, the services of [`TestDb::services`] keep their read models in Redis.
+pub const READ_MODEL_VARIABLE: &str = "TEST_READ_MODEL";
+
+/// The Redis every test uses, each under keys of its own.
+pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+/// Redis key prefixes of the tests start with it; `scripts/test.sh` deletes them all.
+pub const REDIS_PREFIX: &str = "alloc-test";
+
+static DATABASES: AtomicU32 = AtomicU32::new(0);
+
+/// A name no other test of any run in progress uses.
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}{}_{}",
+        std::process::id(),
+        DATABASES.fetch_add(1, Ordering::Relaxed)
+    )
+}
 
 /// A database of the test's own: an SQLite file in a temporary folder (deleted with
 /// it), or, when `TEST_POSTGRES_URL` is set, a schema of its own on that server.
 pub struct TestDb {
     pub url: String,
+    /// Where the test's read models go in Redis, when they go there.
+    pub redis_prefix: String,
     _dir: Option<TempDir>,
 }
 
@@ -50,6 +70,7 @@ impl TestDb {
                 let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
                 Self {
                     url,
+                    redis_prefix: unique(&format!("{REDIS_PREFIX}-")),
                     _dir: Some(dir),
                 }
             }
@@ -57,11 +78,7 @@ impl TestDb {
     }
 
     async fn on_postgres(server: &str) -> Self {
-        let schema = format!(
-            "{SCHEMA_PREFIX}{}_{}",
-            std::process::id(),
-            SCHEMAS.fetch_add(1, Ordering::Relaxed)
-        );
+        let schema = unique(SCHEMA_PREFIX);
         sqlx::any::install_default_drivers();
         let mut connection = AnyConnection::connect(server).await.unwrap();
         connection
@@ -71,6 +88,7 @@ impl TestDb {
         let separator = if server.contains('?') { '&' } else { '?' };
         Self {
             url: format!("{server}{separator}options[search_path]={schema}"),
+            redis_prefix: format!("{REDIS_PREFIX}-{schema}"),
             _dir: None,
         }
     }
@@ -92,28 +110,54 @@ impl TestDb {
         SqlStore::connect(&self.url).await.unwrap()
     }
 
+    /// The services over this database, with the read models where
+    /// `TEST_READ_MODEL` puts them: in SQL, or with `redis` in Redis.
     pub async fn services(&self) -> Services {
-        bootstrap(&Config {
+        if read_models_in_redis() {
+            self.services_in(ReadModelStore::Redis).await
+        } else {
+            self.services_in(ReadModelStore::Sql).await
+        }
+    }
+
+    /// The services over this database, with the read models in `read_model`.
+    pub async fn services_in(&self, read_model: ReadModelStore) -> Services {
+        bootstrap(&self.config(read_model)).await.unwrap()
+    }
+
+    /// The configuration of a server on this database: Redis only for the read models.
+    pub fn config(&self, read_model: ReadModelStore) -> Config {
+        Config {
             database_url: self.url.clone(),
-            redis_url: None,
+            redis_url: (read_model == ReadModelStore::Redis).then(|| REDIS_URL.to_owned()),
             smtp_url: None,
-            ..Config::from_env()
-        })
-        .await
-        .unwrap()
+            read_model,
+            redis_prefix: self.redis_prefix.clone(),
+            ..Config::from_env().unwrap()
+        }
     }
 
     /// The server's whole router over this database.
     pub async fn router(&self) -> Router {
-        let options = LeptosOptions::builder()
-            .output_name("allocation-desk")
-            .build();
-        allocation_desk::entrypoints::router(self.services().await, options, PAGE_ROUTES.clone())
+        router_over(self.services().await)
     }
 
     pub async fn bus(&self) -> MessageBus {
         MessageBus::new(Arc::new(self.store().await))
     }
+}
+
+/// The server's whole router over `services`.
+pub fn router_over(services: Services) -> Router {
+    let options = LeptosOptions::builder()
+        .output_name("allocation-desk")
+        .build();
+    allocation_desk::entrypoints::router(services, options, PAGE_ROUTES.clone())
+}
+
+/// Whether `TEST_READ_MODEL` puts the services' read models in Redis.
+pub fn read_models_in_redis() -> bool {
+    std::env::var(READ_MODEL_VARIABLE).is_ok_and(|store| store == "redis")
 }
 
 pub fn sku(raw: &str) -> Sku {

@@ -4,9 +4,10 @@
 
 mod outbox;
 mod read_model;
+mod rebuild;
+mod repository;
 
 pub use outbox::{Claimed, Outcome};
-mod repository;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use super::redis_read_model::{RedisReadModel, Update};
 use super::{Store, StoreError, StoreTransaction};
 use crate::domain::model::OrderLine;
 
@@ -76,6 +78,9 @@ pub struct SqlStore {
     /// in SQLite's busy handler keeps them in order and off its polling sleep. On
     /// PostgreSQL writers of one product meet at the version compare-and-set instead.
     writer: Option<Arc<Mutex<()>>>,
+    /// Set when the read models live in Redis: transactions then record read-model
+    /// updates in the outbox and apply them there, instead of writing SQL views.
+    redis_read_model: Option<RedisReadModel>,
 }
 
 impl SqlStore {
@@ -110,12 +115,25 @@ impl SqlStore {
         Ok(Self {
             pool,
             writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            redis_read_model: None,
         })
+    }
+
+    /// Keeps the read models in Redis from now on.
+    pub fn with_read_model_in(mut self, redis: RedisReadModel) -> Self {
+        self.redis_read_model = Some(redis);
+        self
     }
 
     /// The pool, for the read side.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Whether the database can be reached at all.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 }
 
@@ -140,39 +158,12 @@ impl SqlStore {
         };
         Ok(SqlTransaction {
             transaction,
-            _writer: writer,
+            writer,
+            projection: self.redis_read_model.clone().map(|redis| Projection {
+                redis,
+                recorded: Vec::new(),
+            }),
         })
-    }
-
-    /// Rebuilds the read models that follow from the write model (`allocations_view`,
-    /// `batches_view`) in one transaction, for after a bug or a manual repair.
-    /// Out-of-stock notices record events, not state, and are kept as they are.
-    pub async fn rebuild_read_models(&self) -> Result<(), StoreError> {
-        let mut writing = self.begin_writing().await?;
-        if self.writer.is_none() {
-            // PostgreSQL: no writer may change what is being rebuilt meanwhile (SQLite's
-            // write lock, taken by `begin_writing`, already sees to that). Readers go on.
-            sqlx::query("LOCK TABLE products, allocations_view, batches_view IN EXCLUSIVE MODE")
-                .execute(&mut *writing.transaction)
-                .await?;
-        }
-        let statements = [
-            "DELETE FROM allocations_view",
-            "INSERT INTO allocations_view (orderid, sku, qty, batchref) \
-             SELECT a.orderid, a.sku, a.qty, b.reference \
-             FROM allocations a JOIN batches b ON b.id = a.batch_id ORDER BY a.id",
-            "DELETE FROM batches_view",
-            "INSERT INTO batches_view (reference, sku, eta, purchased_quantity, allocated_quantity) \
-             SELECT b.reference, b.sku, b.eta, b.purchased_quantity, COALESCE(SUM(a.qty), 0) \
-             FROM batches b LEFT JOIN allocations a ON a.batch_id = b.id \
-             GROUP BY b.id, b.reference, b.sku, b.eta, b.purchased_quantity",
-        ];
-        for statement in statements {
-            sqlx::query(statement)
-                .execute(&mut *writing.transaction)
-                .await?;
-        }
-        Ok(writing.transaction.commit().await?)
     }
 }
 
@@ -180,13 +171,33 @@ impl SqlStore {
 /// (fields drop in order).
 pub struct SqlTransaction {
     transaction: sqlx::Transaction<'static, Any>,
-    _writer: Option<OwnedMutexGuard<()>>,
+    writer: Option<OwnedMutexGuard<()>>,
+    projection: Option<Projection>,
+}
+
+/// The read-model updates a transaction recorded, to apply to Redis once committed.
+struct Projection {
+    redis: RedisReadModel,
+    recorded: Vec<(i64, Update)>,
 }
 
 #[async_trait]
 impl StoreTransaction for SqlTransaction {
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        Ok(self.transaction.commit().await?)
+        let Self {
+            transaction,
+            writer,
+            projection,
+        } = *self;
+        transaction.commit().await?;
+        drop(writer);
+        if let Some(Projection { redis, recorded }) = projection
+            && let Err(error) = redis.apply(&recorded).await
+        {
+            // Committed all the same: the relay applies the updates when Redis is back.
+            tracing::warn!(%error, "read models in Redis are behind until the relay catches up");
+        }
+        Ok(())
     }
 }
 

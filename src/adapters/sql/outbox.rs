@@ -1,4 +1,5 @@
-//! The outbox tables: messages for Redis, e-mail for SMTP.
+//! The outbox tables: messages for Redis, e-mail for SMTP, and (with the read models
+//! in Redis) read-model updates. Rows handled are deleted, so the tables stay small.
 
 use async_trait::async_trait;
 
@@ -6,6 +7,7 @@ use super::{SqlStore, SqlTransaction};
 use crate::adapters::StoreError;
 use crate::adapters::notifications::{Mail, QueuedMail};
 use crate::adapters::outbox::{Message, Outbox};
+use crate::adapters::redis_read_model::Update;
 
 #[async_trait]
 impl Outbox for SqlTransaction {
@@ -34,14 +36,16 @@ impl Outbox for SqlTransaction {
 /// row goes out once. Those not marked are released for the next round.
 pub struct Claimed<T> {
     writing: SqlTransaction,
-    /// Marks one row as handled; `$2` is 1 (sent) or 2 (given up).
-    handled: &'static str,
+    table: &'static str,
+    /// Marks a row given up, where the table keeps such rows.
+    give_up: Option<&'static str>,
     pub rows: Vec<T>,
 }
 
 /// What became of a claimed row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
+    /// Handled: the row is deleted.
     Sent,
     /// Refused for good: kept in the table, never tried again.
     GivenUp,
@@ -50,14 +54,16 @@ pub enum Outcome {
 impl<T> Claimed<T> {
     /// Records what became of the rows named; the others are released for later.
     pub async fn finish(mut self, outcomes: &[(i64, Outcome)]) -> Result<(), StoreError> {
+        let delete = format!("DELETE FROM {} WHERE id = $1", self.table);
         for (id, outcome) in outcomes {
-            let state: i64 = match outcome {
-                Outcome::Sent => 1,
-                Outcome::GivenUp => 2,
+            let statement = match outcome {
+                Outcome::Sent => delete.as_str(),
+                Outcome::GivenUp => self.give_up.ok_or_else(|| {
+                    StoreError::Backend(format!("{} keeps no rows given up", self.table).into())
+                })?,
             };
-            sqlx::query(self.handled)
+            sqlx::query(statement)
                 .bind(id)
-                .bind(state)
                 .execute(&mut *self.writing.transaction)
                 .await?;
         }
@@ -79,7 +85,8 @@ impl SqlStore {
             .await?;
         Ok(Claimed {
             writing,
-            handled: "UPDATE outbox SET published = $2 WHERE id = $1",
+            table: "outbox",
+            give_up: Some("UPDATE outbox SET published = 2 WHERE id = $1"),
             rows,
         })
     }
@@ -98,7 +105,37 @@ impl SqlStore {
             .await?;
         Ok(Claimed {
             writing,
-            handled: "UPDATE outgoing_mail SET sent = $2 WHERE id = $1",
+            table: "outgoing_mail",
+            give_up: Some("UPDATE outgoing_mail SET sent = 2 WHERE id = $1"),
+            rows,
+        })
+    }
+
+    /// The oldest read-model updates not yet taken out of the outbox.
+    pub async fn claim_read_model_updates(
+        &self,
+        limit: i64,
+    ) -> Result<Claimed<(i64, Update)>, StoreError> {
+        let query = format!(
+            "SELECT id, payload FROM read_model_updates ORDER BY id LIMIT $1{}",
+            self.skip_locked()
+        );
+        let mut writing = self.begin_writing().await?;
+        let recorded: Vec<(i64, String)> = sqlx::query_as(&query)
+            .bind(limit)
+            .fetch_all(&mut *writing.transaction)
+            .await?;
+        let rows = recorded
+            .into_iter()
+            .map(|(id, payload)| match serde_json::from_str(&payload) {
+                Ok(update) => Ok((id, update)),
+                Err(_) => Err(super::corrupt("read-model update", payload)),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Claimed {
+            writing,
+            table: "read_model_updates",
+            give_up: None,
             rows,
         })
     }
