@@ -158,6 +158,7 @@ impl SqlStore {
         };
         Ok(SqlTransaction {
             transaction,
+            started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             writer,
             projection: self.redis_read_model.clone().map(|redis| Projection {
                 redis,
@@ -171,6 +172,9 @@ impl SqlStore {
 /// (fields drop in order).
 pub struct SqlTransaction {
     transaction: sqlx::Transaction<'static, Any>,
+    /// When the transaction began (RFC 3339, UTC): the time its changes are recorded
+    /// at, the same in the write model and in the read models.
+    started_at: String,
     writer: Option<OwnedMutexGuard<()>>,
     projection: Option<Projection>,
 }
@@ -188,6 +192,7 @@ impl StoreTransaction for SqlTransaction {
             transaction,
             writer,
             projection,
+            ..
         } = *self;
         transaction.commit().await?;
         drop(writer);

@@ -1,9 +1,9 @@
 //! The SQL read models, written in the same transaction as the change that caused
 //! them: they can never disagree with the write model after a commit or a crash. With
-//! the read models in Redis, the same transaction records the updates for Redis instead.
+//! the read models in Redis, the same transaction also records the updates for Redis;
+//! the SQL ones are kept all the same, for the reports.
 
 use async_trait::async_trait;
-use sqlx::Row;
 
 use super::{SqlTransaction, bind_line};
 use crate::adapters::StoreError;
@@ -12,26 +12,57 @@ use crate::adapters::redis_read_model::Update;
 use crate::domain::events::{Allocated, BatchCreated, BatchQuantityChanged, OutOfStock};
 use crate::domain::model::OrderLine;
 
+/// A batch as `batches_view` lists it: what a change to it means for its SKU's totals.
+#[derive(sqlx::FromRow)]
+struct ListedBatch {
+    sku: String,
+    eta: Option<String>,
+    purchased_quantity: i64,
+}
+
 #[async_trait]
 impl ReadModelWriter for SqlTransaction {
     async fn add_batch(&mut self, created: &BatchCreated) -> Result<(), StoreError> {
-        let update = || Update::Batch {
+        self.record_for_redis(|| Update::Batch {
             reference: created.reference.clone(),
             sku: Some(created.sku.clone()),
             eta: created.eta,
             qty: created.qty,
-        };
-        if self.recorded_for_redis(update).await? {
-            return Ok(());
-        }
-        sqlx::query(
+        })
+        .await?;
+        let eta = created.eta.map(|eta| eta.to_string());
+        let qty = i64::from(created.qty.get());
+        let listed = sqlx::query(
             "INSERT INTO batches_view (reference, sku, eta, purchased_quantity) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (reference) DO NOTHING",
         )
         .bind(created.reference.as_str())
         .bind(created.sku.as_str())
-        .bind(created.eta.map(|eta| eta.to_string()))
-        .bind(i64::from(created.qty.get()))
+        .bind(&eta)
+        .bind(qty)
+        .execute(&mut *self.transaction)
+        .await?
+        .rows_affected();
+        if listed == 0 {
+            return Ok(());
+        }
+        sqlx::query("INSERT INTO sku_stock_view (sku) VALUES ($1) ON CONFLICT (sku) DO NOTHING")
+            .bind(created.sku.as_str())
+            .execute(&mut *self.transaction)
+            .await?;
+        let (warehouse, incoming) = if eta.is_none() { (qty, 0) } else { (0, qty) };
+        sqlx::query(
+            "UPDATE sku_stock_view SET batches = batches + 1, \
+                    warehouse_purchased = warehouse_purchased + $2, \
+                    incoming_purchased = incoming_purchased + $3, \
+                    next_eta = CASE WHEN next_eta IS NULL OR $4 < next_eta THEN $4 \
+                                    ELSE next_eta END \
+             WHERE sku = $1",
+        )
+        .bind(created.sku.as_str())
+        .bind(warehouse)
+        .bind(incoming)
+        .bind(&eta)
         .execute(&mut *self.transaction)
         .await?;
         Ok(())
@@ -41,42 +72,58 @@ impl ReadModelWriter for SqlTransaction {
         &mut self,
         changed: &BatchQuantityChanged,
     ) -> Result<(), StoreError> {
-        let update = || Update::Batch {
+        self.record_for_redis(|| Update::Batch {
             reference: changed.reference.clone(),
             sku: None,
             eta: None,
             qty: changed.qty,
-        };
-        if self.recorded_for_redis(update).await? {
+        })
+        .await?;
+        let Some(batch) = self.listed_batch(changed.reference.as_str()).await? else {
             return Ok(());
-        }
+        };
+        let qty = i64::from(changed.qty.get());
+        let growth = qty - batch.purchased_quantity;
+        let (warehouse, incoming) = if batch.eta.is_none() {
+            (growth, 0)
+        } else {
+            (0, growth)
+        };
+        sqlx::query(
+            "UPDATE sku_stock_view SET warehouse_purchased = warehouse_purchased + $2, \
+                    incoming_purchased = incoming_purchased + $3 WHERE sku = $1",
+        )
+        .bind(&batch.sku)
+        .bind(warehouse)
+        .bind(incoming)
+        .execute(&mut *self.transaction)
+        .await?;
         sqlx::query("UPDATE batches_view SET purchased_quantity = $2 WHERE reference = $1")
             .bind(changed.reference.as_str())
-            .bind(i64::from(changed.qty.get()))
+            .bind(qty)
             .execute(&mut *self.transaction)
             .await?;
         Ok(())
     }
 
     async fn add_allocation(&mut self, allocated: &Allocated) -> Result<(), StoreError> {
-        let update = || Update::Line {
+        self.record_for_redis(|| Update::Line {
             line: allocated.line.clone(),
             batchref: Some(allocated.batchref.clone()),
-        };
-        if self.recorded_for_redis(update).await? {
-            return Ok(());
-        }
+        })
+        .await?;
         let insert = sqlx::query(
-            "INSERT INTO allocations_view (orderid, sku, qty, batchref) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (orderid, sku, qty) DO NOTHING",
+            "INSERT INTO allocations_view (orderid, sku, qty, batchref, allocated_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (orderid, sku, qty) DO NOTHING",
         );
         let inserted = bind_line(insert, &allocated.line)
             .bind(allocated.batchref.as_str())
+            .bind(&self.started_at)
             .execute(&mut *self.transaction)
             .await?
             .rows_affected();
         if inserted == 1 {
-            self.add_to_batch_total(allocated.batchref.as_str(), allocated.line.qty.get().into())
+            self.count_line(allocated.batchref.as_str(), &allocated.line, 1)
                 .await?;
         }
         let resolve = sqlx::query(
@@ -90,38 +137,35 @@ impl ReadModelWriter for SqlTransaction {
     }
 
     async fn remove_allocation(&mut self, line: &OrderLine) -> Result<(), StoreError> {
-        let update = || Update::Line {
+        self.record_for_redis(|| Update::Line {
             line: line.clone(),
             batchref: None,
-        };
-        if self.recorded_for_redis(update).await? {
-            return Ok(());
-        }
+        })
+        .await?;
         // The batch to debit is the one the view recorded.
-        let delete = sqlx::query(
+        let delete = sqlx::query_scalar(
             "DELETE FROM allocations_view WHERE orderid = $1 AND sku = $2 AND qty = $3 \
              RETURNING batchref",
         );
-        let removed = bind_line(delete, line)
+        let removed: Option<String> = delete
+            .bind(line.orderid.as_str())
+            .bind(line.sku.as_str())
+            .bind(i64::from(line.qty.get()))
             .fetch_optional(&mut *self.transaction)
             .await?;
-        if let Some(row) = removed {
-            let batchref: String = row.try_get("batchref")?;
-            self.add_to_batch_total(&batchref, -i64::from(line.qty.get()))
-                .await?;
+        if let Some(batchref) = removed {
+            self.count_line(&batchref, line, -1).await?;
         }
         Ok(())
     }
 
     async fn record_out_of_stock(&mut self, event: &OutOfStock) -> Result<(), StoreError> {
-        let noticed_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let update = || Update::OutOfStock {
+        let noticed_at = self.started_at.clone();
+        self.record_for_redis(|| Update::OutOfStock {
             line: event.line.clone(),
             noticed_at: noticed_at.clone(),
-        };
-        if self.recorded_for_redis(update).await? {
-            return Ok(());
-        }
+        })
+        .await?;
         let insert = sqlx::query(
             "INSERT INTO out_of_stock_notices (orderid, sku, qty, noticed_at) \
              VALUES ($1, $2, $3, $4)",
@@ -135,14 +179,14 @@ impl ReadModelWriter for SqlTransaction {
 }
 
 impl SqlTransaction {
-    /// With the read models in Redis, records the update for them (to apply after the
-    /// commit) and answers true; otherwise answers false, for the SQL views to be written.
-    async fn recorded_for_redis(
+    /// With the read models in Redis, records the update for them, to apply after the
+    /// commit.
+    async fn record_for_redis(
         &mut self,
         update: impl FnOnce() -> Update,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<(), StoreError> {
         let Some(projection) = &mut self.projection else {
-            return Ok(false);
+            return Ok(());
         };
         let update = update();
         let payload = serde_json::to_string(&update).map_err(|e| StoreError::Backend(e.into()))?;
@@ -152,16 +196,52 @@ impl SqlTransaction {
                 .fetch_one(&mut *self.transaction)
                 .await?;
         projection.recorded.push((id, update));
-        Ok(true)
+        Ok(())
     }
 
-    async fn add_to_batch_total(&mut self, batchref: &str, units: i64) -> Result<(), StoreError> {
+    async fn listed_batch(&mut self, reference: &str) -> Result<Option<ListedBatch>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT sku, eta, purchased_quantity FROM batches_view WHERE reference = $1",
+        )
+        .bind(reference)
+        .fetch_optional(&mut *self.transaction)
+        .await?)
+    }
+
+    /// Counts a line (`sign` 1) or stops counting it (-1) in its batch's and its SKU's
+    /// totals.
+    async fn count_line(
+        &mut self,
+        batchref: &str,
+        line: &OrderLine,
+        sign: i64,
+    ) -> Result<(), StoreError> {
+        let units = sign * i64::from(line.qty.get());
         sqlx::query(
             "UPDATE batches_view SET allocated_quantity = allocated_quantity + $2 \
              WHERE reference = $1",
         )
         .bind(batchref)
         .bind(units)
+        .execute(&mut *self.transaction)
+        .await?;
+        let Some(batch) = self.listed_batch(batchref).await? else {
+            return Ok(());
+        };
+        let (warehouse, incoming) = if batch.eta.is_none() {
+            (units, 0)
+        } else {
+            (0, units)
+        };
+        sqlx::query(
+            "UPDATE sku_stock_view SET warehouse_allocated = warehouse_allocated + $2, \
+                    incoming_allocated = incoming_allocated + $3, open_lines = open_lines + $4 \
+             WHERE sku = $1",
+        )
+        .bind(&batch.sku)
+        .bind(warehouse)
+        .bind(incoming)
+        .bind(sign)
         .execute(&mut *self.transaction)
         .await?;
         Ok(())

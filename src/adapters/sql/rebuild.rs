@@ -11,41 +11,59 @@ const BATCHES: &str = "SELECT b.reference, b.sku, b.eta, b.purchased_quantity, \
      GROUP BY b.id, b.reference, b.sku, b.eta, b.purchased_quantity";
 
 /// Every allocated line, in the order allocated.
-const LINES: &str = "SELECT a.orderid, a.sku, a.qty, b.reference \
+const LINES: &str = "SELECT a.orderid, a.sku, a.qty, b.reference, a.allocated_at \
      FROM allocations a JOIN batches b ON b.id = a.batch_id ORDER BY a.id";
 
+/// Every SKU's totals, from `batches_view` and `allocations_view` as rebuilt.
+const SKU_STOCK: &str = "SELECT b.sku, COUNT(*), \
+     SUM(CASE WHEN b.eta IS NULL THEN b.purchased_quantity ELSE 0 END), \
+     SUM(CASE WHEN b.eta IS NULL THEN b.allocated_quantity ELSE 0 END), \
+     SUM(CASE WHEN b.eta IS NULL THEN 0 ELSE b.purchased_quantity END), \
+     SUM(CASE WHEN b.eta IS NULL THEN 0 ELSE b.allocated_quantity END), \
+     (SELECT COUNT(*) FROM allocations_view a WHERE a.sku = b.sku), MIN(b.eta) \
+     FROM batches_view b GROUP BY b.sku";
+
 impl SqlStore {
-    /// Rebuilds the read models that follow from the write model (allocations and
-    /// batch totals) in one transaction, no writer running meanwhile. Out-of-stock
-    /// notices record events, not state, and are kept as they are.
+    /// Rebuilds the read models that follow from the write model (allocations, batch
+    /// and SKU totals; in SQL, and in Redis when it holds them too) in one transaction,
+    /// no writer running meanwhile. Out-of-stock notices record events, not state, and
+    /// are kept as they are.
     pub async fn rebuild_read_models(&self) -> Result<(), StoreError> {
         let mut writing = self.begin_writing().await?;
         if self.writer.is_none() {
             // PostgreSQL: no writer may change what is being rebuilt meanwhile (SQLite's
             // write lock, taken by `begin_writing`, already sees to that). Readers go on.
             sqlx::query(
-                "LOCK TABLE products, allocations_view, batches_view, read_model_updates \
-                 IN EXCLUSIVE MODE",
+                "LOCK TABLE products, allocations_view, batches_view, sku_stock_view, \
+                 read_model_updates IN EXCLUSIVE MODE",
             )
             .execute(&mut *writing.transaction)
             .await?;
         }
-        if let Some(redis) = &self.redis_read_model {
-            return self.rebuild_in_redis(writing, redis).await;
-        }
         let statements = [
             "DELETE FROM allocations_view".to_owned(),
-            format!("INSERT INTO allocations_view (orderid, sku, qty, batchref) {LINES}"),
+            format!(
+                "INSERT INTO allocations_view (orderid, sku, qty, batchref, allocated_at) {LINES}"
+            ),
             "DELETE FROM batches_view".to_owned(),
             format!(
                 "INSERT INTO batches_view \
                  (reference, sku, eta, purchased_quantity, allocated_quantity) {BATCHES}"
+            ),
+            "DELETE FROM sku_stock_view".to_owned(),
+            format!(
+                "INSERT INTO sku_stock_view (sku, batches, warehouse_purchased, \
+                 warehouse_allocated, incoming_purchased, incoming_allocated, open_lines, \
+                 next_eta) {SKU_STOCK}"
             ),
         ];
         for statement in statements {
             sqlx::query(&statement)
                 .execute(&mut *writing.transaction)
                 .await?;
+        }
+        if let Some(redis) = &self.redis_read_model {
+            return self.rebuild_in_redis(writing, redis).await;
         }
         Ok(writing.transaction.commit().await?)
     }
@@ -69,7 +87,7 @@ impl SqlStore {
         let batches: Vec<(String, String, Option<String>, i64, i64)> = sqlx::query_as(BATCHES)
             .fetch_all(&mut *writing.transaction)
             .await?;
-        let lines: Vec<(String, String, i64, String)> = sqlx::query_as(LINES)
+        let lines: Vec<(String, String, i64, String, Option<String>)> = sqlx::query_as(LINES)
             .fetch_all(&mut *writing.transaction)
             .await?;
         let batches: Vec<_> = batches
@@ -84,7 +102,7 @@ impl SqlStore {
             .collect();
         let lines: Vec<_> = lines
             .into_iter()
-            .map(|(orderid, sku, qty, batchref)| LineState {
+            .map(|(orderid, sku, qty, batchref, _)| LineState {
                 orderid,
                 sku,
                 qty,

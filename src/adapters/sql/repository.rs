@@ -225,11 +225,12 @@ impl SqlTransaction {
         line: &OrderLine,
     ) -> Result<(), StoreError> {
         let insert = sqlx::query(
-            "INSERT INTO allocations (batch_id, orderid, sku, qty) \
-             SELECT id, $1, $2, $3 FROM batches WHERE reference = $4",
+            "INSERT INTO allocations (batch_id, orderid, sku, qty, allocated_at) \
+             SELECT id, $1, $2, $3, $5 FROM batches WHERE reference = $4",
         );
         bind_line(insert, line)
             .bind(reference.as_str())
+            .bind(&self.started_at)
             .execute(&mut *self.transaction)
             .await?;
         Ok(())
