@@ -14,12 +14,15 @@ use crate::adapters::sql::SqlStore;
 use crate::config::{Config, ReadModelStore};
 use crate::service_layer::messagebus::MessageBus;
 use crate::views::Views;
+use crate::views::reports::Reports;
 
 /// What every entry point needs: the bus for writes, the views for reads.
 #[derive(Clone)]
 pub struct Services {
     pub bus: Arc<MessageBus>,
     pub views: Views,
+    /// The reports, always over the SQL read models.
+    pub reports: Reports,
     /// Set when `REDIS_URL` is: where external events come in and go out.
     pub redis: Option<redis::Client>,
     /// The write model's database, for readiness checks.
@@ -61,6 +64,7 @@ pub async fn bootstrap(config: &Config) -> Result<Services, BootstrapError> {
     }
     Ok(Services {
         views,
+        reports: Reports::new(store.pool().clone()),
         bus: Arc::new(bus),
         redis,
         store,

@@ -6,11 +6,13 @@ export const test = base.extend<{ consoleErrors: string[] }>({
   consoleErrors: [
     async ({ page }, use) => {
       const errors: string[] = [];
-      // Chromium logs the 404 of a page that is meant to be a 404; only those are expected.
-      const notFoundPages = new Set<string>();
+      // Chromium logs the status of a page that is meant to be a 404 (unknown page) or a
+      // 400 (bad report filter); only those are expected.
+      const errorPages = new Map<string, number>();
       page.on("response", (response) => {
-        if (response.request().resourceType() === "document" && response.status() === 404) {
-          notFoundPages.add(response.url());
+        const status = response.status();
+        if (response.request().resourceType() === "document" && [400, 404].includes(status)) {
+          errorPages.set(response.url(), status);
         }
       });
       page.on("console", (message) => {
@@ -19,7 +21,8 @@ export const test = base.extend<{ consoleErrors: string[] }>({
           message.type() === "warning" && /hydrat/i.test(message.text());
         if (message.type() !== "error" && !hydrationWarning) return;
         const url = message.location().url;
-        if (notFoundPages.has(url) && message.text().includes("404")) return;
+        const status = errorPages.get(url);
+        if (status && message.text().includes(String(status))) return;
         errors.push(`${message.text()} (${url})`);
       });
       page.on("pageerror", (error) => errors.push(error.message));

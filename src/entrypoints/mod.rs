@@ -5,6 +5,7 @@
 pub mod api;
 pub mod health;
 pub mod redis_consumer;
+pub mod reports;
 
 use axum::Router;
 use axum::extract::FromRef;
@@ -42,6 +43,7 @@ pub fn router(
     };
     Router::new()
         .merge(api::routes())
+        .merge(reports::routes())
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .leptos_routes_with_context(

@@ -19,6 +19,7 @@ pub fn DashboardPage() -> impl IntoView {
             <A href="/batches">"Add batch"</A>
             <A href="/allocate">"Allocate order line"</A>
             <A href="/orders">"Find order"</A>
+            <A href="/reports">"Reports"</A>
         </nav>
         <Suspense fallback=loading>
             {move || Suspend::new(async move {

@@ -5,11 +5,13 @@
 mod allocate;
 mod batch;
 mod batches;
+mod chart;
 mod common;
 mod dashboard;
 pub mod form;
 mod orders;
 pub mod reads;
+mod reports;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -55,6 +57,7 @@ pub fn App() -> impl IntoView {
                     <A href="/batches">"Batches"</A>
                     <A href="/allocate">"Allocate"</A>
                     <A href="/orders">"Orders"</A>
+                    <A href="/reports">"Reports"</A>
                 </nav>
             </header>
             <main>
@@ -67,6 +70,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/allocate") view=allocate::AllocatePage ssr=SsrMode::Async />
                     <Route path=path!("/orders") view=orders::OrderSearchPage ssr=SsrMode::Async />
                     <Route path=path!("/orders/:orderid") view=orders::OrderPage ssr=SsrMode::Async />
+                    <Route path=path!("/reports") view=reports::ReportsPage ssr=SsrMode::Async />
+                    <Route path=path!("/reports/:report") view=reports::ReportPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
+use crate::views::reports::ReportPage;
 use crate::views::{BatchAllocation, BatchSummary, OrderAllocation, OutOfStockNotice, SkuStock};
 
 /// How many out-of-stock notices the dashboard shows.
@@ -15,7 +16,7 @@ fn views() -> crate::views::Views {
 
 /// A failed read is logged in full; the page gets a short message.
 #[cfg(feature = "ssr")]
-fn unavailable(error: crate::adapters::StoreError) -> ServerFnError {
+fn unavailable(error: impl std::fmt::Display) -> ServerFnError {
     tracing::error!(%error, "reading a view failed");
     ServerFnError::new("The desk cannot reach its storage; please try again shortly")
 }
@@ -107,4 +108,32 @@ pub async fn order(orderid: String) -> Result<OrderDetail, ServerFnError> {
             .await
             .map_err(unavailable)?,
     })
+}
+
+/// One page of a report, for the query string `query` (`?...` or empty): `Ok(Err)`
+/// names a bad filter; an unknown report is `Ok(None)`.
+#[server(prefix = "/api", endpoint = "views/report", input = GetUrl)]
+pub async fn report(
+    report: String,
+    query: String,
+) -> Result<Option<Result<ReportPage, String>>, ServerFnError> {
+    use crate::views::reports::{ReportKind, ReportQuery};
+    let Some(kind) = ReportKind::from_slug(&report) else {
+        return Ok(None);
+    };
+    let pairs: Vec<(String, String)> =
+        form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
+            .into_owned()
+            .collect();
+    let query = match ReportQuery::parse(kind, &pairs) {
+        Ok(query) => query,
+        Err(problem) => return Ok(Some(Err(problem))),
+    };
+    let reports = expect_context::<crate::bootstrap::Services>().reports;
+    let today = chrono::Utc::now().date_naive();
+    let page = reports
+        .page(kind, query, today)
+        .await
+        .map_err(unavailable)?;
+    Ok(Some(Ok(page)))
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 mod queries;
 #[cfg(feature = "ssr")]
 mod redis;
+pub mod reports;
 #[cfg(feature = "ssr")]
 mod sql;
 #[cfg(feature = "ssr")]
