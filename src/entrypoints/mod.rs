@@ -6,6 +6,7 @@ pub mod api;
 pub mod health;
 pub mod redis_consumer;
 pub mod reports;
+mod server_fn_errors;
 
 use axum::Router;
 use axum::extract::FromRef;
@@ -56,5 +57,8 @@ pub fn router(
             },
         )
         .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(shell))
+        .layer(axum::middleware::map_response(
+            server_fn_errors::bad_requests_are_400,
+        ))
         .with_state(state)
 }

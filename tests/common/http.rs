@@ -34,7 +34,7 @@ impl Reply {
 /// The server's whole router over a database of its own.
 pub struct App {
     router: Router,
-    _db: TestDb,
+    db: TestDb,
 }
 
 impl App {
@@ -42,7 +42,7 @@ impl App {
         let db = TestDb::new().await;
         Self {
             router: db.router().await,
-            _db: db,
+            db,
         }
     }
 
@@ -50,12 +50,16 @@ impl App {
     pub fn over(db: TestDb, services: super::Services) -> Self {
         Self {
             router: super::router_over(services),
-            _db: db,
+            db,
         }
     }
 
     pub async fn send(&self, request: Request<Body>) -> Reply {
         send(&self.router, request).await
+    }
+
+    pub fn db(&self) -> &TestDb {
+        &self.db
     }
 }
 
