@@ -59,6 +59,12 @@ impl Server {
         server
     }
 
+    /// Kills the process at once (SIGKILL): no graceful stop, a crash.
+    pub fn crash(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
     async fn wait_until_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
