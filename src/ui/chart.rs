@@ -152,8 +152,51 @@ pub fn BarChartView(chart: BarChart, id: &'static str) -> impl IntoView {
                     {chart.category_axis.clone()}
                 </text>
             </svg>
-            <figcaption>{chart.title}</figcaption>
+            <figcaption>
+                <details>
+                    <summary>{chart.title.clone()}</summary>
+                    {view! { <ChartData chart /> }.into_any()}
+                </details>
+            </figcaption>
         </figure>
+    }
+}
+
+/// The chart's figures as a table: for screen readers, and for whoever wants numbers.
+#[component]
+fn ChartData(chart: BarChart) -> impl IntoView {
+    let series = chart
+        .series
+        .iter()
+        .map(|name| view! { <th scope="col" class="number">{name.clone()}</th> })
+        .collect_view();
+    let rows = chart
+        .bars
+        .into_iter()
+        .map(|bar| {
+            let values = bar
+                .values
+                .into_iter()
+                .map(|value| view! { <td class="number">{value}</td> })
+                .collect_view();
+            view! {
+                <tr>
+                    <th scope="row">{bar.label}</th>
+                    {values}
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="chart-data">
+            <thead>
+                <tr>
+                    <th scope="col">{chart.category_axis}</th>
+                    {series}
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
     }
 }
 
