@@ -1,5 +1,5 @@
 //! `/healthz`: the process answers. `/readyz`: it can reach its database and its read
-//! models, so a load balancer may send it traffic. Redis is reported too; unless it holds
+//! models, so a load balancer may send it traffic. `/metrics`: counters for Prometheus. Redis is reported too; unless it holds
 //! the read models, an outage does not make the server unready: commands go on, and
 //! the outbox catches up when Redis is back.
 
@@ -8,6 +8,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::header::{CONTENT_TYPE, HeaderName};
 use serde_json::{Value, json};
 
 use crate::bootstrap::Services;
@@ -53,4 +54,22 @@ async fn ping(client: &redis::Client) -> Result<(), String> {
         Ok(result) => result.map_err(|error| error.to_string()),
         Err(_) => Err("no answer within 1 s".to_owned()),
     }
+}
+
+/// The process's counters and the outbox backlog, in Prometheus's text format.
+pub async fn metrics(
+    State(services): State<Services>,
+) -> (StatusCode, [(HeaderName, &'static str); 1], String) {
+    let backlog = match services.store.outbox_backlog().await {
+        Ok(backlog) => backlog,
+        Err(error) => {
+            tracing::warn!(%error, "metrics without the outbox backlog");
+            Vec::new()
+        }
+    };
+    (
+        StatusCode::OK,
+        [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        crate::metrics::render(&backlog),
+    )
 }

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod health;
+mod observe;
 pub mod redis_consumer;
 pub mod reports;
 mod server_fn_errors;
@@ -47,6 +48,7 @@ pub fn router(
         .merge(reports::routes())
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
+        .route("/metrics", get(health::metrics))
         .leptos_routes_with_context(
             &state,
             page_routes,
@@ -60,5 +62,6 @@ pub fn router(
         .layer(axum::middleware::map_response(
             server_fn_errors::bad_requests_are_400,
         ))
+        .layer(axum::middleware::from_fn(observe::observe))
         .with_state(state)
 }

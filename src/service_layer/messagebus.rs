@@ -16,6 +16,7 @@ use super::unit_of_work::UnitOfWork;
 use crate::adapters::{Store, StoreError};
 use crate::domain::commands::Command;
 use crate::domain::events::Event;
+use crate::metrics::{self, Outcome};
 
 /// How often a command is tried when concurrent writers keep beating it to a product.
 pub const MAX_ATTEMPTS: u32 = 10;
@@ -60,18 +61,27 @@ impl MessageBus {
         let command = command.into();
         tracing::debug!(?command, "handling command");
         let mut attempt = 1;
-        loop {
+        let result = loop {
             match self.handle_once(&command).await {
-                Err(ServiceError::Store(StoreError::Conflict(reason)))
-                    if attempt < MAX_ATTEMPTS =>
-                {
+                Err(ServiceError::Store(StoreError::Conflict(reason))) => {
+                    metrics::version_conflict();
+                    if attempt == MAX_ATTEMPTS {
+                        break Err(ServiceError::Store(StoreError::Conflict(reason)));
+                    }
                     tracing::debug!(attempt, %reason, "concurrent change; trying again");
                     tokio::time::sleep(backoff(attempt)).await;
                     attempt += 1;
                 }
-                result => return result,
+                result => break result,
             }
-        }
+        };
+        let outcome = match &result {
+            Ok(()) => Outcome::Done,
+            Err(ServiceError::Store(_)) => Outcome::Failed,
+            Err(_) => Outcome::Refused,
+        };
+        metrics::command_handled(&command, outcome);
+        result
     }
 
     async fn handle_once(&self, command: &Command) -> Result<(), ServiceError> {

@@ -12,6 +12,7 @@ use tower::ServiceExt;
 pub struct Reply {
     pub status: StatusCode,
     pub location: Option<String>,
+    pub headers: axum::http::HeaderMap,
     pub body: String,
 }
 
@@ -70,10 +71,12 @@ async fn send(router: &Router, request: Request<Body>) -> Reply {
         .headers()
         .get(header::LOCATION)
         .map(|v| v.to_str().unwrap().to_owned());
+    let headers = response.headers().clone();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     Reply {
         status,
         location,
+        headers,
         body: String::from_utf8_lossy(&bytes).into_owned(),
     }
 }

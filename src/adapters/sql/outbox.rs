@@ -8,6 +8,7 @@ use crate::adapters::StoreError;
 use crate::adapters::notifications::{Mail, QueuedMail};
 use crate::adapters::outbox::{Message, Outbox};
 use crate::adapters::redis_read_model::Update;
+use crate::metrics::{self, Delivery};
 
 #[async_trait]
 impl Outbox for SqlTransaction {
@@ -39,6 +40,8 @@ pub struct Claimed<T> {
     table: &'static str,
     /// Marks a row given up, where the table keeps such rows.
     give_up: Option<&'static str>,
+    /// What the rows are, for the count of deliveries.
+    delivery: Delivery,
     pub rows: Vec<T>,
 }
 
@@ -67,7 +70,10 @@ impl<T> Claimed<T> {
                 .execute(&mut *self.writing.transaction)
                 .await?;
         }
-        Ok(self.writing.transaction.commit().await?)
+        self.writing.transaction.commit().await?;
+        let sent = outcomes.iter().filter(|(_, o)| *o == Outcome::Sent).count();
+        metrics::delivered(self.delivery, sent);
+        Ok(())
     }
 }
 
@@ -87,6 +93,7 @@ impl SqlStore {
             writing,
             table: "outbox",
             give_up: Some("UPDATE outbox SET published = 2 WHERE id = $1"),
+            delivery: Delivery::RedisMessage,
             rows,
         })
     }
@@ -107,6 +114,7 @@ impl SqlStore {
             writing,
             table: "outgoing_mail",
             give_up: Some("UPDATE outgoing_mail SET sent = 2 WHERE id = $1"),
+            delivery: Delivery::Mail,
             rows,
         })
     }
@@ -136,8 +144,29 @@ impl SqlStore {
             writing,
             table: "read_model_updates",
             give_up: None,
+            delivery: Delivery::ReadModelUpdate,
             rows,
         })
+    }
+
+    /// How many entries wait in each outbox table.
+    pub async fn outbox_backlog(&self) -> Result<Vec<(&'static str, i64)>, StoreError> {
+        let mut backlog = Vec::new();
+        for (table, pending) in [
+            ("outbox", "SELECT COUNT(*) FROM outbox WHERE published = 0"),
+            (
+                "outgoing_mail",
+                "SELECT COUNT(*) FROM outgoing_mail WHERE sent = 0",
+            ),
+            (
+                "read_model_updates",
+                "SELECT COUNT(*) FROM read_model_updates",
+            ),
+        ] {
+            let rows: i64 = sqlx::query_scalar(pending).fetch_one(&self.pool).await?;
+            backlog.push((table, rows));
+        }
+        Ok(backlog)
     }
 
     /// PostgreSQL locks the rows it hands out and passes over those locked by others;
