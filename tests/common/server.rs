@@ -59,6 +59,30 @@ impl Server {
         server
     }
 
+    /// Asks the process to stop (SIGTERM), as a supervisor does.
+    pub fn terminate(&self) {
+        let stopped = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(stopped.success());
+    }
+
+    /// Waits at most `limit` for the process to exit, and gives its exit status.
+    pub fn exit_status(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server still runs after {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Kills the process at once (SIGKILL): no graceful stop, a crash.
     pub fn crash(mut self) {
         self.child.kill().unwrap();
