@@ -1,0 +1,368 @@
+//! Load on the real server over loopback, beside the ceilings of the same machine in the
+//! same run: the server's trivial `/healthz` (the HTTP stack) and the allocation's
+//! database transaction run directly, without the server (the database).
+//!
+//! `cargo bench --features ssr --bench load`. Seeds the large warehouse (see
+//! `support/warehouse.rs`), starts the release server on it, and for 8 and 64
+//! connections measures for `SECONDS` each: `/healthz`, reads (`GET /allocations/{id}`),
+//! writes (`POST /allocate`, distinct orders), a 90/10 mix, and an SSR page
+//! (`/orders/{id}`): requests per second, p50 and p99 latency, errors, and the server's
+//! peak memory. `BENCH_POSTGRES_URL` runs it on PostgreSQL; `BENCH_READ_MODEL=redis`
+//! (with Redis on 127.0.0.1:6379) serves the reads from Redis.
+
+#[path = "support/warehouse.rs"]
+mod warehouse;
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use allocation_desk::bootstrap::open_store;
+use allocation_desk::config::{Config, ReadModelStore};
+use sqlx::{AnyPool, Row};
+use warehouse::{LINES_PER_BATCH, SKUS, database, order_id, seed, sku};
+
+/// How long each measurement runs.
+const SECONDS: u64 = 5;
+const CONNECTIONS: [usize; 2] = [8, 64];
+const LINES: usize = SKUS * warehouse::BATCHES_PER_SKU * LINES_PER_BATCH;
+const REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Load {
+    Health,
+    Reads,
+    Writes,
+    Mix,
+    Page,
+}
+
+impl Load {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Health => "`GET /healthz` (ceiling: HTTP)",
+            Self::Reads => "reads `GET /allocations/{id}`",
+            Self::Writes => "writes `POST /allocate`",
+            Self::Mix => "90% reads, 10% writes",
+            Self::Page => "SSR page `/orders/{id}`",
+        }
+    }
+}
+
+/// What one measurement gave.
+struct Figures {
+    per_second: f64,
+    p50: Duration,
+    p99: Duration,
+    errors: u64,
+}
+
+impl Figures {
+    fn of(mut latencies: Vec<Duration>, errors: u64, elapsed: Duration) -> Self {
+        latencies.sort();
+        let at = |share: f64| {
+            latencies
+                .get(((latencies.len() as f64 * share) as usize).min(latencies.len() - 1))
+                .copied()
+                .unwrap_or_default()
+        };
+        Self {
+            per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
+            p50: at(0.50),
+            p99: at(0.99),
+            errors,
+        }
+    }
+}
+
+/// A simple random source: enough to spread requests over orders and SKUs.
+struct Spread(u64);
+
+impl Spread {
+    fn below(&mut self, bound: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % bound as u64) as usize
+    }
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let (url, _dir) = database().await;
+    let in_redis = std::env::var("BENCH_READ_MODEL").is_ok_and(|store| store == "redis");
+    let prefix = format!("bench-{}", std::process::id());
+    let config = Config {
+        database_url: url.clone(),
+        redis_url: in_redis.then(|| REDIS_URL.to_owned()),
+        read_model: if in_redis {
+            ReadModelStore::Redis
+        } else {
+            ReadModelStore::Sql
+        },
+        redis_prefix: prefix.clone(),
+        ..Config::from_env().expect("settings")
+    };
+    let (store, _) = open_store(&config).await.expect("open the database");
+    seed(store.pool(), url.starts_with("postgres")).await;
+    store.rebuild_read_models().await.expect("rebuild");
+    let backend = match (url.starts_with("postgres"), in_redis) {
+        (false, false) => "SQLite",
+        (true, false) => "PostgreSQL",
+        (false, true) => "SQLite, read models in Redis",
+        (true, true) => "PostgreSQL, read models in Redis",
+    };
+
+    let mut server = Server::start(&config);
+    let base = server.base.clone();
+    let peak = Arc::new(AtomicU64::new(0));
+    let watching = Arc::new(AtomicBool::new(true));
+    let watcher = tokio::spawn(watch_memory(
+        server.child.id(),
+        Arc::clone(&peak),
+        Arc::clone(&watching),
+    ));
+
+    println!("## {backend}\n");
+    println!("| load | connections | requests/s | p50 | p99 | errors | ratio |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
+    let mut order = 0;
+    for connections in CONNECTIONS {
+        let health = run(&base, Load::Health, connections, &mut order).await;
+        print_row(Load::Health, connections, &health, String::new());
+        let raw = raw_transactions(store.pool(), !url.starts_with("postgres"), connections).await;
+        print_row_named(
+            "allocation transaction, direct (ceiling: database)",
+            connections,
+            &raw,
+            String::new(),
+        );
+        for load in [Load::Reads, Load::Writes, Load::Mix, Load::Page] {
+            let figures = run(&base, load, connections, &mut order).await;
+            let ratio = match load {
+                Load::Writes => format!(
+                    "{:.0}% of the direct transaction",
+                    100.0 * figures.per_second / raw.per_second
+                ),
+                _ => format!(
+                    "{:.0}% of `/healthz`",
+                    100.0 * figures.per_second / health.per_second
+                ),
+            };
+            print_row(load, connections, &figures, ratio);
+        }
+    }
+    watching.store(false, Ordering::Relaxed);
+    watcher.await.expect("memory watcher");
+    println!(
+        "\nServer memory: {} MB resident at most, sampled every 100 ms through the run.",
+        peak.load(Ordering::Relaxed) / 1024
+    );
+    server.stop();
+}
+
+fn print_row(load: Load, connections: usize, figures: &Figures, ratio: String) {
+    print_row_named(load.name(), connections, figures, ratio);
+}
+
+fn print_row_named(name: &str, connections: usize, figures: &Figures, ratio: String) {
+    println!(
+        "| {name} | {connections} | {:.0} | {:.2} ms | {:.2} ms | {} | {ratio} |",
+        figures.per_second,
+        figures.p50.as_secs_f64() * 1e3,
+        figures.p99.as_secs_f64() * 1e3,
+        figures.errors
+    );
+}
+
+/// `connections` clients, each sending one request after another for [`SECONDS`].
+async fn run(base: &str, load: Load, connections: usize, order: &mut usize) -> Figures {
+    // Distinct order ids for the writes of this run.
+    *order += 1;
+    let run_id = *order;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .build()
+        .expect("HTTP client");
+    let deadline = Instant::now() + Duration::from_secs(SECONDS);
+    let started = Instant::now();
+    let workers: Vec<_> = (0..connections)
+        .map(|worker| {
+            let (client, base) = (client.clone(), base.to_owned());
+            tokio::spawn(async move {
+                let mut spread = Spread(0x9E37_79B9_7F4A_7C15 ^ ((worker as u64 + 1) * 7919));
+                let (mut latencies, mut errors) = (Vec::new(), 0);
+                let mut n = 0;
+                while Instant::now() < deadline {
+                    n += 1;
+                    let write = match load {
+                        Load::Writes => true,
+                        Load::Mix => spread.below(10) == 0,
+                        _ => false,
+                    };
+                    let request = if write {
+                        let body = serde_json::json!({
+                            "orderid": format!("load-{run_id}-{worker}-{n}"),
+                            "sku": sku(spread.below(SKUS)),
+                            "qty": 1,
+                        });
+                        client.post(format!("{base}/allocate")).json(&body)
+                    } else {
+                        let path = match load {
+                            Load::Health => "/healthz".to_owned(),
+                            Load::Page => format!("/orders/{}", order_id(spread.below(LINES))),
+                            _ => format!("/allocations/{}", order_id(spread.below(LINES))),
+                        };
+                        client.get(format!("{base}{path}"))
+                    };
+                    let sent = Instant::now();
+                    match request.send().await {
+                        Ok(response) if response.status().is_success() => {
+                            let _ = response.bytes().await;
+                            latencies.push(sent.elapsed());
+                        }
+                        _ => errors += 1,
+                    }
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+    let (mut latencies, mut errors) = (Vec::new(), 0);
+    for worker in workers {
+        let (worker_latencies, worker_errors) = worker.await.expect("worker");
+        latencies.extend(worker_latencies);
+        errors += worker_errors;
+    }
+    Figures::of(latencies, errors, started.elapsed())
+}
+
+/// The allocation's transaction without the server: read the product and its batches,
+/// insert the line, bump the version, commit; `connections` at a time for [`SECONDS`].
+async fn raw_transactions(pool: &AnyPool, sqlite: bool, connections: usize) -> Figures {
+    let deadline = Instant::now() + Duration::from_secs(SECONDS);
+    let started = Instant::now();
+    let workers: Vec<_> = (0..connections)
+        .map(|worker| {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                let mut spread = Spread(0x2545_F491_4F6C_DD1D ^ ((worker as u64 + 1) * 104_729));
+                let (mut latencies, mut errors) = (Vec::new(), 0);
+                let mut n = 0;
+                while Instant::now() < deadline {
+                    n += 1;
+                    let sent = Instant::now();
+                    let product = sku(spread.below(SKUS));
+                    let orderid = format!("raw-{connections}-{worker}-{n}");
+                    match allocate_directly(&pool, sqlite, &product, &orderid).await {
+                        Ok(()) => latencies.push(sent.elapsed()),
+                        Err(_) => errors += 1,
+                    }
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+    let (mut latencies, mut errors) = (Vec::new(), 0);
+    for worker in workers {
+        let (worker_latencies, worker_errors) = worker.await.expect("worker");
+        latencies.extend(worker_latencies);
+        errors += worker_errors;
+    }
+    Figures::of(latencies, errors, started.elapsed())
+}
+
+async fn allocate_directly(
+    pool: &AnyPool,
+    sqlite: bool,
+    product: &str,
+    orderid: &str,
+) -> Result<(), sqlx::Error> {
+    let mut transaction = if sqlite {
+        pool.begin_with("BEGIN IMMEDIATE").await?
+    } else {
+        pool.begin().await?
+    };
+    let version: i64 = sqlx::query("SELECT version_number FROM products WHERE sku = $1")
+        .bind(product)
+        .fetch_one(&mut *transaction)
+        .await?
+        .try_get(0)?;
+    let batches = sqlx::query("SELECT id, purchased_quantity, eta FROM batches WHERE sku = $1")
+        .bind(product)
+        .fetch_all(&mut *transaction)
+        .await?;
+    let batch: i64 = batches[0].try_get(0)?;
+    sqlx::query("INSERT INTO allocations (batch_id, orderid, sku, qty) VALUES ($1, $2, $3, 1)")
+        .bind(batch)
+        .bind(orderid)
+        .bind(product)
+        .execute(&mut *transaction)
+        .await?;
+    sqlx::query("UPDATE products SET version_number = $2 WHERE sku = $1 AND version_number = $3")
+        .bind(product)
+        .bind(version + 1)
+        .bind(version)
+        .execute(&mut *transaction)
+        .await?;
+    transaction.commit().await
+}
+
+/// Samples the process's resident memory (kB) until told to stop; keeps the peak.
+async fn watch_memory(pid: u32, peak: Arc<AtomicU64>, watching: Arc<AtomicBool>) {
+    while watching.load(Ordering::Relaxed) {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let resident = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0);
+        peak.fetch_max(resident, Ordering::Relaxed);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The release server, on a free port, over the benchmark's database.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(config: &Config) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_allocation-desk"));
+        command
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("DATABASE_URL", &config.database_url)
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "error")
+            .env("REDIS_CONSUMER", "off")
+            .env_remove("SMTP_URL")
+            .stdout(Stdio::null());
+        match &config.redis_url {
+            Some(url) => command
+                .env("REDIS_URL", url)
+                .env("READ_MODEL", "redis")
+                .env("REDIS_PREFIX", &config.redis_prefix),
+            None => command.env_remove("REDIS_URL"),
+        };
+        let child = command.spawn().expect("start the server");
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "the server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self { child, base }
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
