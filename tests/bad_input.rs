@@ -173,6 +173,11 @@ impl Attempt {
 
 const WRITE_MODEL: [&str; 3] = ["products", "batches", "allocations"];
 
+/// One runtime for every case, as a server has: Leptos keeps process-wide state (its
+/// executor, its reactive owners) that outlives a runtime made and dropped per case.
+static RUNTIME: std::sync::LazyLock<tokio::runtime::Runtime> =
+    std::sync::LazyLock::new(|| tokio::runtime::Runtime::new().unwrap());
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: 300,
@@ -183,7 +188,7 @@ proptest! {
     fn no_bad_request_fails_the_server_or_writes_anything(
         attempts in proptest::collection::vec(attempt(), 1..8)
     ) {
-        tokio::runtime::Runtime::new().unwrap().block_on(async {
+        RUNTIME.block_on(async {
             let db = TestDb::new().await;
             let services = db.services().await;
             let app = App::over(db, services);

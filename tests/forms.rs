@@ -244,3 +244,21 @@ async fn mutations_are_not_reachable_through_get() {
     assert_ne!(reply.status, StatusCode::FOUND);
     assert_eq!(desk.get("/batches/b1").await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_trailing_slash_redirects_to_the_page_and_never_off_site() {
+    let desk = Desk::new().await;
+    for (path, target) in [
+        ("/batches/", "/batches"),
+        ("/batches/?sku=LAMP", "/batches?sku=LAMP"),
+        ("//example.com/", "/example.com"),
+        ("///", "/"),
+    ] {
+        let reply = desk.get(path).await;
+        assert_eq!(reply.status, StatusCode::PERMANENT_REDIRECT, "{path}");
+        assert_eq!(reply.location.as_deref(), Some(target), "{path}");
+    }
+    // Pages the router finds only through the fallback render like any other.
+    let page = desk.get("/batches").await;
+    assert_eq!(page.status, StatusCode::OK);
+}

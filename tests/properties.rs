@@ -251,6 +251,11 @@ async fn run(steps: Vec<Step>) {
     }
 }
 
+/// One runtime for every case, as a server has: Leptos keeps process-wide state (its
+/// executor, its reactive owners) that outlives a runtime made and dropped per case.
+static RUNTIME: std::sync::LazyLock<tokio::runtime::Runtime> =
+    std::sync::LazyLock::new(|| tokio::runtime::Runtime::new().unwrap());
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: 48,
@@ -261,6 +266,6 @@ proptest! {
     fn any_sequence_of_commands_keeps_the_invariants(
         steps in proptest::collection::vec(step(), 1..40)
     ) {
-        tokio::runtime::Runtime::new().unwrap().block_on(run(steps));
+        RUNTIME.block_on(run(steps));
     }
 }

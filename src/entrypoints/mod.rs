@@ -43,6 +43,7 @@ pub fn router(
         leptos_options,
         services: services.clone(),
     };
+    let page_context = services.clone();
     Router::new()
         .merge(api::routes())
         .merge(reports::routes())
@@ -52,16 +53,48 @@ pub fn router(
         .leptos_routes_with_context(
             &state,
             page_routes,
-            move || provide_context(services.clone()),
+            move || provide_context(page_context.clone()),
             {
                 let options = state.leptos_options.clone();
                 move || shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(shell))
+        // Pages reached here (a 404, or a path the page router reads more loosely than
+        // axum) render with the same context as every other page.
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            ServerState,
+            _,
+        >(
+            {
+                let services = services.clone();
+                move || provide_context(services.clone())
+            },
+            shell,
+        ))
+        .layer(axum::middleware::from_fn(without_trailing_slash))
         .layer(axum::middleware::map_response(
             server_fn_errors::bad_requests_are_400,
         ))
         .layer(axum::middleware::from_fn(observe::observe))
         .with_state(state)
+}
+
+/// `/batches/` is `/batches`: one address per page, for links, bookmarks and caches.
+async fn without_trailing_slash(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = request.uri().path();
+    if path.len() > 1 && path.ends_with('/') && request.method() == axum::http::Method::GET {
+        let query = request
+            .uri()
+            .query()
+            .map(|query| format!("?{query}"))
+            .unwrap_or_default();
+        // One leading slash: `//host/` must not become a link to another site.
+        let canonical = format!("/{}{query}", path.trim_matches('/'));
+        return axum::response::Redirect::permanent(&canonical).into_response();
+    }
+    next.run(request).await
 }
