@@ -58,7 +58,21 @@ struct Figures {
     errors: u64,
 }
 
+/// What a worker measured: the latency of each request answered, and the errors.
+type Measured = (Vec<Duration>, u64);
+
 impl Figures {
+    /// The workers' measurements together, over the time since `started`.
+    async fn gather(workers: Vec<tokio::task::JoinHandle<Measured>>, started: Instant) -> Self {
+        let (mut latencies, mut errors) = (Vec::new(), 0);
+        for worker in workers {
+            let (worker_latencies, worker_errors) = worker.await.expect("worker");
+            latencies.extend(worker_latencies);
+            errors += worker_errors;
+        }
+        Self::of(latencies, errors, started.elapsed())
+    }
+
     fn of(mut latencies: Vec<Duration>, errors: u64, elapsed: Duration) -> Self {
         latencies.sort();
         let at = |share: f64| {
@@ -229,13 +243,7 @@ async fn run(base: &str, load: Load, connections: usize, order: &mut usize) -> F
             })
         })
         .collect();
-    let (mut latencies, mut errors) = (Vec::new(), 0);
-    for worker in workers {
-        let (worker_latencies, worker_errors) = worker.await.expect("worker");
-        latencies.extend(worker_latencies);
-        errors += worker_errors;
-    }
-    Figures::of(latencies, errors, started.elapsed())
+    Figures::gather(workers, started).await
 }
 
 /// The allocation's transaction without the server: read the product and its batches,
@@ -264,13 +272,7 @@ async fn raw_transactions(pool: &AnyPool, sqlite: bool, connections: usize) -> F
             })
         })
         .collect();
-    let (mut latencies, mut errors) = (Vec::new(), 0);
-    for worker in workers {
-        let (worker_latencies, worker_errors) = worker.await.expect("worker");
-        latencies.extend(worker_latencies);
-        errors += worker_errors;
-    }
-    Figures::of(latencies, errors, started.elapsed())
+    Figures::gather(workers, started).await
 }
 
 async fn allocate_directly(
