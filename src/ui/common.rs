@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+pub use crate::views::{eta_text, instant_text};
+
 /// Shown while a page's data loads (only ever seen with JavaScript on).
 pub fn loading() -> impl IntoView {
     view! { <p class="loading">"Loading…"</p> }
@@ -78,34 +80,4 @@ pub fn listing<R: IntoView + 'static>(
         </table>
     }
     .into_any()
-}
-
-/// An ETA as staff read it.
-pub fn eta_text(eta: Option<&str>) -> String {
-    eta.unwrap_or("in warehouse").to_owned()
-}
-
-/// An RFC 3339 instant as `YYYY-MM-DD HH:MM` (UTC).
-pub fn instant_text(rfc3339: &str) -> String {
-    rfc3339
-        .get(..16)
-        .map(|s| s.replacen('T', " ", 1))
-        .unwrap_or_else(|| rfc3339.to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn instants_are_shown_to_the_minute() {
-        assert_eq!(instant_text("2026-11-27T09:54:12.123Z"), "2026-11-27 09:54");
-        assert_eq!(instant_text("garbage"), "garbage");
-    }
-
-    #[test]
-    fn a_missing_eta_reads_in_warehouse() {
-        assert_eq!(eta_text(None), "in warehouse");
-        assert_eq!(eta_text(Some("2011-01-02")), "2011-01-02");
-    }
 }

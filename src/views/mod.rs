@@ -8,6 +8,9 @@ mod queries;
 #[cfg(feature = "ssr")]
 mod redis;
 pub mod reports;
+mod text;
+
+pub use text::{eta_text, instant_text};
 #[cfg(feature = "ssr")]
 mod sql;
 #[cfg(feature = "ssr")]

@@ -8,6 +8,7 @@ use sqlx::{AnyPool, Row};
 
 use super::{Bar, BarChart, Direction, PAGE_SIZE, ReportKind, ReportPage, ReportQuery, ReportRow};
 use crate::adapters::StoreError;
+use crate::views::{eta_text, instant_text};
 
 #[derive(Clone)]
 pub struct Reports {
@@ -298,15 +299,15 @@ fn cells(kind: ReportKind, row: &AnyRow, today: NaiveDate) -> Result<ReportRow, 
             ]
         }
         ReportKind::Allocations => vec![
-            optional(0)?.map(|at| instant(&at)).unwrap_or_default(),
+            optional(0)?.map(|at| instant_text(&at)).unwrap_or_default(),
             text(1)?,
             text(2)?,
             number(3)?.to_string(),
             text(4)?,
-            optional(5)?.unwrap_or_else(|| "in warehouse".to_owned()),
+            eta_text(optional(5)?.as_deref()),
         ],
         ReportKind::OutOfStock => vec![
-            instant(&text(0)?),
+            instant_text(&text(0)?),
             text(1)?,
             number(2)?.to_string(),
             text(3)?,
@@ -322,14 +323,6 @@ fn cells(kind: ReportKind, row: &AnyRow, today: NaiveDate) -> Result<ReportRow, 
         flag,
         group: None,
     })
-}
-
-/// An RFC 3339 instant as `YYYY-MM-DD HH:MM` (UTC).
-fn instant(rfc3339: &str) -> String {
-    rfc3339
-        .get(..16)
-        .map(|s| s.replacen('T', " ", 1))
-        .unwrap_or_else(|| rfc3339.to_owned())
 }
 
 /// The Monday of the week `date` (`YYYY-MM-DD`) falls in.
