@@ -80,14 +80,11 @@ impl<T> Claimed<T> {
 impl SqlStore {
     /// The oldest messages not yet published.
     pub async fn claim_messages(&self, limit: i64) -> Result<Claimed<Message>, StoreError> {
-        let query = format!(
-            "SELECT id, channel, payload FROM outbox WHERE published = 0 ORDER BY id LIMIT $1{}",
-            self.skip_locked()
-        );
-        let mut writing = self.begin_writing().await?;
-        let rows: Vec<Message> = sqlx::query_as(&query)
-            .bind(limit)
-            .fetch_all(&mut *writing.transaction)
+        let (writing, rows) = self
+            .claim(
+                "SELECT id, channel, payload FROM outbox WHERE published = 0 ORDER BY id",
+                limit,
+            )
             .await?;
         Ok(Claimed {
             writing,
@@ -100,15 +97,12 @@ impl SqlStore {
 
     /// The oldest e-mails not yet sent.
     pub async fn claim_mail(&self, limit: i64) -> Result<Claimed<QueuedMail>, StoreError> {
-        let query = format!(
-            "SELECT id, recipient, subject, body FROM outgoing_mail WHERE sent = 0 \
-             ORDER BY id LIMIT $1{}",
-            self.skip_locked()
-        );
-        let mut writing = self.begin_writing().await?;
-        let rows: Vec<QueuedMail> = sqlx::query_as(&query)
-            .bind(limit)
-            .fetch_all(&mut *writing.transaction)
+        let (writing, rows) = self
+            .claim(
+                "SELECT id, recipient, subject, body FROM outgoing_mail WHERE sent = 0 \
+                 ORDER BY id",
+                limit,
+            )
             .await?;
         Ok(Claimed {
             writing,
@@ -124,14 +118,11 @@ impl SqlStore {
         &self,
         limit: i64,
     ) -> Result<Claimed<(i64, Update)>, StoreError> {
-        let query = format!(
-            "SELECT id, payload FROM read_model_updates ORDER BY id LIMIT $1{}",
-            self.skip_locked()
-        );
-        let mut writing = self.begin_writing().await?;
-        let recorded: Vec<(i64, String)> = sqlx::query_as(&query)
-            .bind(limit)
-            .fetch_all(&mut *writing.transaction)
+        let (writing, recorded): (_, Vec<(i64, String)>) = self
+            .claim(
+                "SELECT id, payload FROM read_model_updates ORDER BY id",
+                limit,
+            )
             .await?;
         let rows = recorded
             .into_iter()
@@ -167,6 +158,25 @@ impl SqlStore {
             backlog.push((table, rows));
         }
         Ok(backlog)
+    }
+
+    /// The first `limit` rows of `select` (ordered, without `LIMIT`), in a writing
+    /// transaction that holds them until the claim is finished.
+    async fn claim<T>(
+        &self,
+        select: &str,
+        limit: i64,
+    ) -> Result<(SqlTransaction, Vec<T>), StoreError>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
+        let query = format!("{select} LIMIT $1{}", self.skip_locked());
+        let mut writing = self.begin_writing().await?;
+        let rows = sqlx::query_as(&query)
+            .bind(limit)
+            .fetch_all(&mut *writing.transaction)
+            .await?;
+        Ok((writing, rows))
     }
 
     /// PostgreSQL locks the rows it hands out and passes over those locked by others;
