@@ -217,18 +217,18 @@ impl SqlTransaction {
         sign: i64,
     ) -> Result<(), StoreError> {
         let units = sign * i64::from(line.qty.get());
-        sqlx::query(
+        let batch: Option<(String, Option<String>)> = sqlx::query_as(
             "UPDATE batches_view SET allocated_quantity = allocated_quantity + $2 \
-             WHERE reference = $1",
+             WHERE reference = $1 RETURNING sku, eta",
         )
         .bind(batchref)
         .bind(units)
-        .execute(&mut *self.transaction)
+        .fetch_optional(&mut *self.transaction)
         .await?;
-        let Some(batch) = self.listed_batch(batchref).await? else {
+        let Some((sku, eta)) = batch else {
             return Ok(());
         };
-        let (warehouse, incoming) = if batch.eta.is_none() {
+        let (warehouse, incoming) = if eta.is_none() {
             (units, 0)
         } else {
             (0, units)
@@ -238,7 +238,7 @@ impl SqlTransaction {
                     incoming_allocated = incoming_allocated + $3, open_lines = open_lines + $4 \
              WHERE sku = $1",
         )
-        .bind(&batch.sku)
+        .bind(&sku)
         .bind(warehouse)
         .bind(incoming)
         .bind(sign)
