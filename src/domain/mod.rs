@@ -4,4 +4,5 @@
 pub mod commands;
 pub mod events;
 pub mod model;
+pub mod staff;
 pub mod values;
