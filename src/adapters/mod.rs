@@ -6,6 +6,7 @@ pub mod read_model;
 pub mod redis_events;
 pub mod redis_read_model;
 pub mod repository;
+pub mod secrets;
 pub mod sql;
 
 use async_trait::async_trait;

@@ -2,11 +2,13 @@
 //! SQLite file or on PostgreSQL, chosen by the URL at run time. The SQL is shared; the
 //! two differ in schema types (see `migrations/`) and in how writers are kept apart.
 
+mod accounts;
 mod outbox;
 mod read_model;
 mod rebuild;
 mod repository;
 
+pub use accounts::{AccountRecord, Credentials, SessionRecord, TokenRecord};
 pub use outbox::{Claimed, Outcome};
 
 use std::str::FromStr;
