@@ -16,6 +16,7 @@ use super::unit_of_work::UnitOfWork;
 use crate::adapters::{Store, StoreError};
 use crate::domain::commands::Command;
 use crate::domain::events::Event;
+use crate::domain::staff::Actor;
 use crate::metrics::{self, Outcome};
 
 /// How often a command is tried when concurrent writers keep beating it to a product.
@@ -52,11 +53,34 @@ impl MessageBus {
         self
     }
 
+    /// Handles the command for `actor`, if their role allows it: what every entry point
+    /// that acts for a person or a token calls.
+    pub async fn handle_as(
+        &self,
+        actor: &Actor,
+        command: impl Into<Command>,
+    ) -> Result<(), ServiceError> {
+        let command = command.into();
+        let permission = command.permission();
+        if !actor.may(permission) {
+            tracing::warn!(actor = actor.name, ?command, "command refused: role");
+            metrics::command_handled(&command, Outcome::Refused);
+            return Err(ServiceError::Forbidden {
+                role: actor.role,
+                permission,
+            });
+        }
+        self.handle(command).await
+    }
+
     /// Handles the command and every event that follows from it, in one unit of work:
     /// a line freed by a quantity change is reallocated, and the read models updated,
     /// in the same commit as the change itself, or not at all. When another writer
     /// changed the product first, the whole of it is tried again on fresh data, up to
     /// [`MAX_ATTEMPTS`] times.
+    ///
+    /// No role is checked: this is for the desk's own work (messages from Redis).
+    /// People and tokens go through [`Self::handle_as`].
     pub async fn handle(&self, command: impl Into<Command>) -> Result<(), ServiceError> {
         let command = command.into();
         tracing::debug!(?command, "handling command");

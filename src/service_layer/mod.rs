@@ -3,6 +3,7 @@
 
 pub mod handlers;
 pub mod messagebus;
+pub mod staff;
 pub mod unit_of_work;
 
 #[cfg(test)]
@@ -10,6 +11,7 @@ pub(crate) mod fakes;
 
 use crate::adapters::StoreError;
 use crate::domain::model::DomainError;
+use crate::domain::staff::{Permission, Role};
 use crate::domain::values::Sku;
 
 /// Why a command was refused or failed. Each entry point maps these once (HTTP status,
@@ -21,6 +23,9 @@ pub enum ServiceError {
     InvalidSku(Sku),
     #[error(transparent)]
     Domain(#[from] DomainError),
+    /// The actor's role does not allow the command.
+    #[error("A {role} may not {}", .permission.action())]
+    Forbidden { role: Role, permission: Permission },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

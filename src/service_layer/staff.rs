@@ -1,0 +1,421 @@
+//! Staff accounts: the first manager, signing in and out, sessions that end after a
+//! spell of inactivity, account management and API tokens. Managing takes
+//! [`Permission::ManageAccounts`]; the caller's [`Actor`] says who asks.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::adapters::StoreError;
+use crate::adapters::secrets::{
+    decoy_hash, hash_password, new_token, token_digest, verify_password,
+};
+use crate::adapters::sql::{AccountRecord, SqlStore, TokenRecord};
+use crate::domain::staff::{Actor, Permission, Role, Username};
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD_LEN: usize = 8;
+/// Longest password accepted: hashing is deliberately slow, so its input is bounded.
+pub const MAX_PASSWORD_LEN: usize = 256;
+/// Longest API token name.
+pub const MAX_TOKEN_NAME_LEN: usize = 64;
+/// Failed sign-ins to one username before it is locked for [`LOCKOUT`].
+pub const MAX_FAILED_SIGN_INS: u32 = 5;
+pub const LOCKOUT: Duration = Duration::from_secs(15 * 60);
+/// API tokens start with it, so a leaked one is easy to recognise.
+pub const TOKEN_PREFIX: &str = "desk_";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StaffError {
+    /// A field's value is refused; `field` is the form's input name.
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    /// The same whether the username exists or not.
+    #[error("Wrong username or password")]
+    WrongCredentials,
+    #[error("This account is disabled; ask a manager")]
+    Disabled,
+    #[error("Too many failed sign-ins for this username; try again in {0} minutes")]
+    Throttled(u64),
+    #[error("Only a manager may manage accounts and API tokens")]
+    Forbidden,
+    #[error("The desk has its first manager already; sign in instead")]
+    AlreadySetUp,
+    #[error("Username {0} is taken")]
+    Taken(Username),
+    #[error("There is no account {0}")]
+    NoAccount(Username),
+    #[error("There is no live API token {0}")]
+    NoToken(i64),
+    #[error("You cannot disable or demote your own account")]
+    OwnAccount,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl StaffError {
+    fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// A new session's token, for the cookie: the database keeps its digest only.
+pub struct SessionToken(pub String);
+
+#[derive(Clone)]
+pub struct Staff {
+    store: SqlStore,
+    /// A session unused this long has ended.
+    idle: Duration,
+    throttle: Arc<Throttle>,
+    /// Once the desk has an account it always has: no more queries to ask.
+    set_up: Arc<AtomicBool>,
+}
+
+impl Staff {
+    pub fn new(store: SqlStore, idle: Duration) -> Self {
+        Self {
+            store,
+            idle,
+            throttle: Arc::default(),
+            set_up: Arc::default(),
+        }
+    }
+
+    /// How long an unused session lasts.
+    pub fn idle(&self) -> Duration {
+        self.idle
+    }
+
+    /// Whether the desk still waits for its first manager.
+    pub async fn needs_setup(&self) -> Result<bool, StoreError> {
+        if self.set_up.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        let empty = self.store.count_accounts().await? == 0;
+        if !empty {
+            self.set_up.store(true, Ordering::Relaxed);
+        }
+        Ok(empty)
+    }
+
+    /// Makes the first manager and signs them in, on a desk without accounts.
+    pub async fn set_up(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<(Actor, SessionToken), StaffError> {
+        let username = parse_username(username)?;
+        check_password(password)?;
+        let id = self
+            .store
+            .insert_first_manager(&username, &hash_password(password), now())
+            .await?
+            .ok_or(StaffError::AlreadySetUp)?;
+        self.set_up.store(true, Ordering::Relaxed);
+        tracing::info!(%username, "first manager set up");
+        let token = self.start_session(id).await?;
+        Ok((
+            Actor {
+                name: username.to_string(),
+                role: Role::Manager,
+            },
+            token,
+        ))
+    }
+
+    /// Checks a username and password and starts a session. After
+    /// [`MAX_FAILED_SIGN_INS`] failures a username is locked for a while, whether it
+    /// exists or not.
+    pub async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<SessionToken, StaffError> {
+        let key = username.trim().to_lowercase();
+        if let Some(wait) = self.throttle.locked(&key) {
+            return Err(StaffError::Throttled(wait.as_secs().div_ceil(60)));
+        }
+        let credentials = match Username::parse(username) {
+            Ok(username) => self.store.credentials(&username).await?,
+            Err(_) => None,
+        };
+        let hash = credentials
+            .as_ref()
+            .map_or(decoy_hash(), |c| c.password_hash.as_str());
+        let matches = password.len() <= MAX_PASSWORD_LEN && verify_password(password, hash);
+        match credentials {
+            Some(credentials) if matches => {
+                if !credentials.active {
+                    return Err(StaffError::Disabled);
+                }
+                self.throttle.forget(&key);
+                self.start_session(credentials.account_id).await
+            }
+            _ => {
+                self.throttle.failed(key);
+                Err(StaffError::WrongCredentials)
+            }
+        }
+    }
+
+    /// The account of a live session, which lives on for another idle spell.
+    pub async fn session(&self, token: &str) -> Result<Option<Actor>, StoreError> {
+        let digest = token_digest(token);
+        let now = now();
+        let Some(session) = self.store.session(&digest, now).await? else {
+            return Ok(None);
+        };
+        let renewed = now + self.idle_secs();
+        // Written at most once a minute, not on every request.
+        if renewed - session.expires_at >= 60 {
+            self.store.extend_session(&digest, renewed).await?;
+        }
+        Ok(Some(Actor {
+            name: session.username.to_string(),
+            role: session.role,
+        }))
+    }
+
+    pub async fn sign_out(&self, token: &str) -> Result<(), StoreError> {
+        self.store.delete_session(&token_digest(token)).await
+    }
+
+    pub async fn create_account(
+        &self,
+        by: &Actor,
+        username: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<Username, StaffError> {
+        allowed(by)?;
+        let username = parse_username(username)?;
+        check_password(password)?;
+        match self
+            .store
+            .insert_account(&username, &hash_password(password), role, now())
+            .await
+        {
+            Ok(_) => {
+                self.set_up.store(true, Ordering::Relaxed);
+                tracing::info!(%username, %role, by = by.name, "account created");
+                Ok(username)
+            }
+            Err(StoreError::Conflict(_)) => Err(StaffError::Taken(username)),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    pub async fn accounts(&self, by: &Actor) -> Result<Vec<AccountRecord>, StaffError> {
+        allowed(by)?;
+        Ok(self.store.accounts().await?)
+    }
+
+    pub async fn set_role(&self, by: &Actor, username: &str, role: Role) -> Result<(), StaffError> {
+        let username = self.other_account(by, username)?;
+        if !self.store.set_role(&username, role).await? {
+            return Err(StaffError::NoAccount(username));
+        }
+        tracing::info!(%username, %role, by = by.name, "role changed");
+        Ok(())
+    }
+
+    /// Disables an account, ending its sessions at once, or enables it again.
+    pub async fn set_active(
+        &self,
+        by: &Actor,
+        username: &str,
+        active: bool,
+    ) -> Result<(), StaffError> {
+        let username = self.other_account(by, username)?;
+        let disabled_at = (!active).then(now);
+        if !self.store.set_disabled(&username, disabled_at).await? {
+            return Err(StaffError::NoAccount(username));
+        }
+        tracing::info!(%username, active, by = by.name, "account access changed");
+        Ok(())
+    }
+
+    /// Makes an API token and answers it: this is the only time it is seen.
+    pub async fn create_token(
+        &self,
+        by: &Actor,
+        name: &str,
+        role: Role,
+    ) -> Result<String, StaffError> {
+        allowed(by)?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(StaffError::invalid("name", "Name must not be empty"));
+        }
+        if name.chars().count() > MAX_TOKEN_NAME_LEN || name.chars().any(char::is_control) {
+            return Err(StaffError::invalid(
+                "name",
+                format!("Name must be at most {MAX_TOKEN_NAME_LEN} printable characters"),
+            ));
+        }
+        let token = format!("{TOKEN_PREFIX}{}", new_token());
+        self.store
+            .insert_token(name, &token_digest(&token), role, &by.name, now())
+            .await?;
+        tracing::info!(name, %role, by = by.name, "API token created");
+        Ok(token)
+    }
+
+    pub async fn tokens(&self, by: &Actor) -> Result<Vec<TokenRecord>, StaffError> {
+        allowed(by)?;
+        Ok(self.store.tokens().await?)
+    }
+
+    /// Revokes a token: the next request that sends it is refused.
+    pub async fn revoke_token(&self, by: &Actor, id: i64) -> Result<(), StaffError> {
+        allowed(by)?;
+        if !self.store.revoke_token(id, now()).await? {
+            return Err(StaffError::NoToken(id));
+        }
+        tracing::info!(id, by = by.name, "API token revoked");
+        Ok(())
+    }
+
+    /// Whom an API token acts for: `token:<name>`, with the token's role.
+    pub async fn token_actor(&self, token: &str) -> Result<Option<Actor>, StoreError> {
+        let found = self.store.token(&token_digest(token)).await?;
+        Ok(found.map(|(name, role)| Actor {
+            name: format!("token:{name}"),
+            role,
+        }))
+    }
+
+    async fn start_session(&self, account_id: i64) -> Result<SessionToken, StaffError> {
+        let token = new_token();
+        let now = now();
+        self.store
+            .insert_session(
+                &token_digest(&token),
+                account_id,
+                now,
+                now + self.idle_secs(),
+            )
+            .await?;
+        Ok(SessionToken(token))
+    }
+
+    fn other_account(&self, by: &Actor, username: &str) -> Result<Username, StaffError> {
+        allowed(by)?;
+        let username = parse_username(username)?;
+        if username.as_str() == by.name {
+            return Err(StaffError::OwnAccount);
+        }
+        Ok(username)
+    }
+
+    fn idle_secs(&self) -> i64 {
+        i64::try_from(self.idle.as_secs()).unwrap_or(i64::MAX / 2)
+    }
+}
+
+fn allowed(by: &Actor) -> Result<(), StaffError> {
+    if by.may(Permission::ManageAccounts) {
+        Ok(())
+    } else {
+        Err(StaffError::Forbidden)
+    }
+}
+
+fn parse_username(raw: &str) -> Result<Username, StaffError> {
+    Username::parse(raw)
+        .map_err(|problem| StaffError::invalid("username", format!("Username {problem}")))
+}
+
+fn check_password(password: &str) -> Result<(), StaffError> {
+    let length = password.chars().count();
+    if length < MIN_PASSWORD_LEN {
+        Err(StaffError::invalid(
+            "password",
+            format!("Password must be at least {MIN_PASSWORD_LEN} characters"),
+        ))
+    } else if length > MAX_PASSWORD_LEN {
+        Err(StaffError::invalid(
+            "password",
+            format!("Password must be at most {MAX_PASSWORD_LEN} characters"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Failed sign-ins per username, in this process: enough to make guessing slow.
+#[derive(Default)]
+struct Throttle {
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+/// Past this many usernames tracked, those whose lockout is over are let go.
+const THROTTLE_CAPACITY: usize = 10_000;
+
+impl Throttle {
+    /// How long `key` is still locked for.
+    fn locked(&self, key: &str) -> Option<Duration> {
+        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let (count, since) = failures.get(key)?;
+        let elapsed = since.elapsed();
+        (*count >= MAX_FAILED_SIGN_INS && elapsed < LOCKOUT).then(|| LOCKOUT - elapsed)
+    }
+
+    fn failed(&self, key: String) {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if failures.len() >= THROTTLE_CAPACITY {
+            failures.retain(|_, (_, since)| since.elapsed() < LOCKOUT);
+        }
+        let entry = failures.entry(key).or_insert((0, Instant::now()));
+        if entry.1.elapsed() >= LOCKOUT {
+            *entry = (0, Instant::now());
+        }
+        entry.0 += 1;
+        entry.1 = Instant::now();
+    }
+
+    fn forget(&self, key: &str) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_username_is_locked_after_repeated_failures_only() {
+        let throttle = Throttle::default();
+        for _ in 1..MAX_FAILED_SIGN_INS {
+            throttle.failed("ada".into());
+        }
+        assert_eq!(throttle.locked("ada"), None);
+        throttle.failed("ada".into());
+        assert!(throttle.locked("ada").is_some_and(|wait| wait <= LOCKOUT));
+        assert_eq!(throttle.locked("bob"), None);
+        throttle.forget("ada");
+        assert_eq!(throttle.locked("ada"), None);
+    }
+
+    #[test]
+    fn passwords_are_bounded_both_ways() {
+        assert!(check_password("short").is_err());
+        assert!(check_password("long enough").is_ok());
+        assert!(check_password(&"x".repeat(MAX_PASSWORD_LEN + 1)).is_err());
+    }
+}
