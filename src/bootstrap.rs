@@ -12,7 +12,9 @@ use crate::adapters::redis_events::RedisPublisher;
 use crate::adapters::redis_read_model::{RedisReadModel, keep_projecting};
 use crate::adapters::sql::SqlStore;
 use crate::config::{Config, ReadModelStore};
+use crate::domain::staff::Role;
 use crate::service_layer::messagebus::MessageBus;
+use crate::service_layer::staff::Staff;
 use crate::views::Views;
 use crate::views::reports::Reports;
 
@@ -27,6 +29,12 @@ pub struct Services {
     pub redis: Option<redis::Client>,
     /// The write model's database, for readiness checks.
     pub store: SqlStore,
+    /// Staff accounts, sessions and API tokens.
+    pub staff: Staff,
+    /// `ANONYMOUS_API_ROLE`: what JSON API callers without a token may do, if anything.
+    pub anonymous_api_role: Option<Role>,
+    /// Whether session cookies are HTTPS-only.
+    pub secure_cookies: bool,
 }
 
 pub type BootstrapError = Box<dyn std::error::Error + Send + Sync>;
@@ -62,7 +70,16 @@ pub async fn bootstrap(config: &Config) -> Result<Services, BootstrapError> {
         bus = bus.mailing_stock_team(config.stock_email.clone(), Arc::clone(&wake));
         tokio::spawn(mail_relay(store.clone(), mailer, wake));
     }
+    if let Some(role) = config.anonymous_api_role {
+        tracing::warn!(
+            "ANONYMOUS_API_ROLE={role}: ANYONE WHO CAN REACH THIS SERVER MAY USE THE JSON API \
+             AS A {role} WITHOUT A TOKEN. For local experiments only."
+        );
+    }
     Ok(Services {
+        staff: Staff::new(store.clone(), config.session_idle),
+        anonymous_api_role: config.anonymous_api_role,
+        secure_cookies: config.secure_cookies,
         views,
         reports: Reports::new(store.pool().clone()),
         bus: Arc::new(bus),

@@ -1,5 +1,9 @@
 //! Settings from the environment, each with a default that works with no setup.
 
+use std::time::Duration;
+
+use crate::domain::staff::{Role, UnknownRole};
+
 /// An SQLite file in the working directory, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://allocation-desk.db?mode=rwc";
 
@@ -11,6 +15,9 @@ pub const DEFAULT_MAIL_FROM: &str = "allocations@made.com";
 
 /// What the desk's keys in Redis start with.
 pub const DEFAULT_REDIS_PREFIX: &str = "allocation-desk";
+
+/// How long a session lasts unused, by default.
+pub const DEFAULT_SESSION_IDLE_MINUTES: u64 = 60;
 
 /// Where the read models (what pages and `GET`s show) live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +32,12 @@ pub enum ReadModelStore {
 pub enum ConfigError {
     #[error("READ_MODEL must be sql or redis, not {0:?}")]
     ReadModel(String),
+    #[error("ANONYMOUS_API_ROLE: {0}")]
+    AnonymousRole(UnknownRole),
+    #[error("SESSION_IDLE_MINUTES must be a whole number of minutes above 0, not {0:?}")]
+    SessionIdle(String),
+    #[error("SECURE_COOKIES must be on or off, not {0:?}")]
+    SecureCookies(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +62,15 @@ pub struct Config {
     /// `REDIS_PREFIX`: what the read models' keys start with, so that several desks
     /// (or test runs) can share one Redis.
     pub redis_prefix: String,
+    /// `ANONYMOUS_API_ROLE`: unset (the default), the JSON API needs a token; set to a
+    /// role, callers without one act with it. For local experiments and the
+    /// reference's test-suite only.
+    pub anonymous_api_role: Option<Role>,
+    /// `SESSION_IDLE_MINUTES`: a session unused this long has ended.
+    pub session_idle: Duration,
+    /// `SECURE_COOKIES=off`: session cookies also travel over plain HTTP to hosts
+    /// other than localhost. On by default.
+    pub secure_cookies: bool,
 }
 
 impl Config {
@@ -63,7 +85,27 @@ impl Config {
             Some("redis") => ReadModelStore::Redis,
             Some(other) => return Err(ConfigError::ReadModel(other.to_owned())),
         };
+        let anonymous_api_role = set("ANONYMOUS_API_ROLE")
+            .map(|raw| Role::parse(&raw).map_err(ConfigError::AnonymousRole))
+            .transpose()?;
+        let session_idle = match set("SESSION_IDLE_MINUTES") {
+            None => DEFAULT_SESSION_IDLE_MINUTES,
+            Some(raw) => raw
+                .trim()
+                .parse()
+                .ok()
+                .filter(|minutes| *minutes > 0)
+                .ok_or(ConfigError::SessionIdle(raw))?,
+        };
+        let secure_cookies = match set("SECURE_COOKIES").as_deref().map(str::trim) {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => return Err(ConfigError::SecureCookies(other.to_owned())),
+        };
         Ok(Self {
+            anonymous_api_role,
+            session_idle: Duration::from_secs(session_idle * 60),
+            secure_cookies,
             database_url: set("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
             redis_url: set("REDIS_URL"),
             redis_consumer: set("REDIS_CONSUMER").is_none_or(|value| value != "off"),
@@ -109,6 +151,30 @@ mod tests {
         assert!(!config.redis_consumer);
         assert_eq!(config.read_model, ReadModelStore::Redis);
         assert_eq!(config.redis_prefix, "desk-2");
+    }
+
+    #[test]
+    fn access_settings_default_to_closed_and_are_checked() {
+        let config = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(config.anonymous_api_role, None);
+        assert!(config.secure_cookies);
+        assert_eq!(config.session_idle, Duration::from_secs(3600));
+        let config = Config::from_lookup(|name| match name {
+            "ANONYMOUS_API_ROLE" => Some("clerk".into()),
+            "SESSION_IDLE_MINUTES" => Some("5".into()),
+            "SECURE_COOKIES" => Some("off".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(config.anonymous_api_role, Some(Role::Clerk));
+        assert_eq!(config.session_idle, Duration::from_secs(300));
+        assert!(!config.secure_cookies);
+        let bad = |name: &'static str, value: &'static str| {
+            Config::from_lookup(move |n| (n == name).then(|| value.into())).is_err()
+        };
+        assert!(bad("ANONYMOUS_API_ROLE", "root"));
+        assert!(bad("SESSION_IDLE_MINUTES", "0"));
+        assert!(bad("SECURE_COOKIES", "maybe"));
     }
 
     #[test]

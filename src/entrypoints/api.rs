@@ -6,7 +6,7 @@ use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::json;
 
@@ -15,6 +15,7 @@ use crate::adapters::StoreError;
 use crate::bootstrap::Services;
 use crate::domain::commands::{Allocate, CreateBatch, Deallocate};
 use crate::domain::model::{DomainError, OrderLine};
+use crate::domain::staff::Actor;
 use crate::domain::values::{BatchRef, FieldError, OrderId, Quantity, Sku, parse_date};
 use crate::routes;
 use crate::service_layer::ServiceError;
@@ -86,28 +87,31 @@ impl OrderLineRequest {
 
 async fn add_batch(
     State(services): State<Services>,
+    Extension(actor): Extension<Actor>,
     JsonBody(request): JsonBody<AddBatchRequest>,
 ) -> Result<Response, ApiError> {
     let command = request.into_command()?;
     let location = routes::batch(command.reference.as_str());
     let message = format!("Batch {} added", command.reference);
-    services.bus.handle(command).await?;
+    services.bus.handle_as(&actor, command).await?;
     Ok(created(StatusCode::CREATED, &location, message))
 }
 
 async fn allocate(
     State(services): State<Services>,
+    Extension(actor): Extension<Actor>,
     JsonBody(request): JsonBody<OrderLineRequest>,
 ) -> Result<Response, ApiError> {
     let line = request.into_line()?;
     let location = routes::allocations_api(line.orderid.as_str());
     let message = format!("Order {} accepted", line.orderid);
-    services.bus.handle(Allocate { line }).await?;
+    services.bus.handle_as(&actor, Allocate { line }).await?;
     Ok(created(StatusCode::ACCEPTED, &location, message))
 }
 
 async fn deallocate(
     State(services): State<Services>,
+    Extension(actor): Extension<Actor>,
     JsonBody(request): JsonBody<OrderLineRequest>,
 ) -> Result<Json<Message>, ApiError> {
     let line = request.into_line()?;
@@ -115,7 +119,7 @@ async fn deallocate(
         "Order {} no longer holds {} x {}",
         line.orderid, line.qty, line.sku
     );
-    services.bus.handle(Deallocate { line }).await?;
+    services.bus.handle_as(&actor, Deallocate { line }).await?;
     Ok(Json(Message { message }))
 }
 
@@ -204,6 +208,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Domain(DomainError::SkuMismatch { .. }) => StatusCode::CONFLICT,
             ServiceError::Domain(DomainError::UnknownBatch(_)) => StatusCode::NOT_FOUND,
             ServiceError::Domain(DomainError::NotAllocated(_)) => StatusCode::NOT_FOUND,
+            ServiceError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ServiceError::Store(store) => return store_failure(store),
         };
         Self::new(status, error.to_string())

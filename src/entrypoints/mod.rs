@@ -2,6 +2,7 @@
 //! server functions, and the Redis consumer. Each turns a request or message into a
 //! command for the bus or a view query.
 
+pub mod access;
 pub mod api;
 pub mod health;
 mod observe;
@@ -70,6 +71,15 @@ pub fn router(
                 move || provide_context(services.clone())
             },
             shell,
+        ))
+        // A body streamed without a length is cut off here; one that declares its
+        // length too long, and everyone who may not come in, is refused by `admit`.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            access::MAX_BODY_BYTES,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            services.clone(),
+            access::admit,
         ))
         .layer(axum::middleware::from_fn(without_trailing_slash))
         .layer(axum::middleware::map_response(
