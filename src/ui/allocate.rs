@@ -4,6 +4,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::form::{Field, FormMessage, SkuField, Submission, refusal};
+use super::session::Allowed;
+use crate::domain::staff::Permission;
 
 /// Runs `Allocate`, then shows the order: allocated, or waiting for stock.
 #[server(prefix = "/api", endpoint = "allocate")]
@@ -23,6 +25,10 @@ pub fn AllocatePage() -> impl IntoView {
     view! {
         <Title text="Allocate order line" />
         <h1>"Allocate order line"</h1>
+        <Allowed
+            permission=Permission::Allocate
+            otherwise=|| view! { <p class="notice">"A viewer can look, not allocate: ask a manager for the clerk role."</p> }
+        >
         <section class="panel">
             <ActionForm action=allocate attr:class="command">
                 <FormMessage error />
@@ -42,5 +48,6 @@ pub fn AllocatePage() -> impl IntoView {
                 "The line goes to warehouse stock first, then to the batch arriving soonest. When no batch can take it, the order page says so."
             </p>
         </section>
+        </Allowed>
     }
 }

@@ -8,6 +8,8 @@ use leptos_router::hooks::use_params_map;
 use super::common::{Column, eta_text, failure, listing, loading, set_status};
 use super::form::{Field, FormError, FormMessage, Submission, refusal};
 use super::reads::{BatchDetail, batch};
+use super::session::Allowed;
+use crate::domain::staff::Permission;
 use crate::routes;
 
 /// Runs `ChangeBatchQuantity`, then shows the batch again.
@@ -88,6 +90,8 @@ fn BatchDetailView(
         })
         .collect();
     let columns = [Column::Text("Order"), Column::Number("Quantity")];
+    let reference = batch.reference.clone();
+    let purchased = batch.purchased.to_string();
     let lines = listing(
         "lines",
         &columns,
@@ -123,6 +127,21 @@ fn BatchDetailView(
         </dl>
         <h2>"Allocated order lines"</h2>
         {lines}
+        <Allowed permission=Permission::ManageStock>
+            <ChangeQuantityForm reference=reference.clone() purchased=purchased.clone() change error />
+        </Allowed>
+    }
+}
+
+/// "Change quantity", for managers.
+#[component]
+fn ChangeQuantityForm(
+    reference: String,
+    purchased: String,
+    change: ServerAction<ChangeBatchQuantity>,
+    error: Signal<Option<FormError>>,
+) -> impl IntoView {
+    view! {
         <section class="panel" aria-labelledby="change-heading">
             <h2 id="change-heading">"Change quantity"</h2>
             <p class="hint">
@@ -130,14 +149,14 @@ fn BatchDetailView(
             </p>
             <ActionForm action=change attr:class="command">
                 <FormMessage error />
-                <input type="hidden" name="ref" value=batch.reference.clone() />
+                <input type="hidden" name="ref" value=reference />
                 <Field
                     form="change-quantity"
                     label="Quantity"
                     name="qty"
                     kind="number"
                     required=true
-                    value=batch.purchased.to_string()
+                    value=purchased
                     error
                 />
                 <button type="submit">"Change quantity"</button>

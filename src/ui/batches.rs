@@ -8,6 +8,8 @@ use leptos_router::hooks::use_query_map;
 use super::common::{Column, eta_text, failure, listing, loading};
 use super::form::{Field, FormMessage, SkuField, Submission, refusal};
 use super::reads::batches;
+use super::session::Allowed;
+use crate::domain::staff::Permission;
 use crate::routes;
 use crate::views::BatchSummary;
 
@@ -76,7 +78,8 @@ pub fn BatchesPage() -> impl IntoView {
                 }
             })}
         </Suspense>
-        <section class="panel" aria-labelledby="add-batch-heading" id="add">
+        <Allowed permission=Permission::ManageStock>
+            <section class="panel" aria-labelledby="add-batch-heading" id="add">
             <h2 id="add-batch-heading">"Add batch"</h2>
             <ActionForm action=add attr:class="command">
                 <FormMessage error />
@@ -100,7 +103,8 @@ pub fn BatchesPage() -> impl IntoView {
                 />
                 <button type="submit">"Add batch"</button>
             </ActionForm>
-        </section>
+            </section>
+        </Allowed>
     }
 }
 

@@ -213,7 +213,9 @@ mod server {
     use crate::bootstrap::Services;
     use crate::domain::commands::Command;
     use crate::domain::model::DomainError;
+    use crate::entrypoints::access::actor_of;
     use crate::service_layer::ServiceError;
+    use crate::service_layer::staff::StaffError;
 
     impl FormError {
         /// A refused command, in staff's words, beside the field it is about.
@@ -226,6 +228,7 @@ mod server {
                     Self::new(Some("ref"), format!("Batch {reference} already exists"))
                 }
                 ServiceError::Domain(error) => Self::new(None, error.to_string()),
+                error @ ServiceError::Forbidden { .. } => Self::new(None, error.to_string()),
                 ServiceError::Store(StoreError::Conflict(_)) => Self::new(
                     None,
                     "Someone changed this product at the same moment; please try again",
@@ -237,6 +240,18 @@ mod server {
                         "The desk cannot reach its storage; please try again shortly",
                     )
                 }
+            }
+        }
+    }
+
+    impl FormError {
+        /// A refused sign-in or account change, beside the field it is about.
+        pub fn from_staff(error: StaffError) -> Self {
+            match error {
+                StaffError::Invalid { field, message } => Self::new(Some(field), message),
+                StaffError::Taken(_) => Self::new(Some("username"), error.to_string()),
+                StaffError::Store(error) => Self::from_service(ServiceError::Store(error)),
+                other => Self::new(None, other.to_string()),
             }
         }
     }
@@ -266,14 +281,20 @@ mod server {
         }
     }
 
-    /// Sends one command through the message bus.
+    /// Sends one command through the message bus, for whoever posted the form. A
+    /// role that may not run it is answered 403.
     pub async fn send(command: impl Into<Command>) -> Result<(), FormError> {
         let services = leptos::prelude::expect_context::<Services>();
-        services
-            .bus
-            .handle(command)
-            .await
-            .map_err(FormError::from_service)
+        let actor = use_context::<axum::http::request::Parts>()
+            .as_ref()
+            .and_then(actor_of)
+            .ok_or_else(|| FormError::new(None, "Sign in first"))?;
+        let result = services.bus.handle_as(&actor, command).await;
+        if let Err(ServiceError::Forbidden { .. }) = &result {
+            leptos::prelude::expect_context::<leptos_axum::ResponseOptions>()
+                .set_status(axum::http::StatusCode::FORBIDDEN);
+        }
+        result.map_err(FormError::from_service)
     }
 
     /// A browser posting a form asks for HTML; the app's own fetches do not.

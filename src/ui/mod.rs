@@ -2,6 +2,7 @@
 //! Pages read views through GET server functions; forms post one command each through
 //! a server function, which redirects to the page that shows the result.
 
+mod accounts;
 mod allocate;
 mod batch;
 mod batches;
@@ -12,11 +13,15 @@ pub mod form;
 mod orders;
 pub mod reads;
 mod reports;
+mod session;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::{SsrMode, StaticSegment, path};
+
+use crate::domain::staff::Permission;
+use session::{Allowed, SignedIn};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -40,6 +45,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    session::CurrentActor::provide();
     view! {
         <Stylesheet id="leptos" href="/pkg/allocation-desk.css" />
         <Title formatter=|page: String| {
@@ -55,10 +61,16 @@ pub fn App() -> impl IntoView {
                         "Stock"
                     </A>
                     <A href="/batches">"Batches"</A>
-                    <A href="/allocate">"Allocate"</A>
+                    <Allowed permission=Permission::Allocate>
+                        <A href="/allocate">"Allocate"</A>
+                    </Allowed>
                     <A href="/orders">"Orders"</A>
                     <A href="/reports">"Reports"</A>
+                    <Allowed permission=Permission::ManageAccounts>
+                        <A href="/accounts">"Accounts"</A>
+                    </Allowed>
                 </nav>
+                <SignedIn />
             </header>
             <main>
                 // Pages render whole before the first byte (`Async`): they work without
@@ -72,6 +84,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orders/:orderid") view=orders::OrderPage ssr=SsrMode::Async />
                     <Route path=path!("/reports") view=reports::ReportsPage ssr=SsrMode::Async />
                     <Route path=path!("/reports/:report") view=reports::ReportPage ssr=SsrMode::Async />
+                    <Route path=path!("/accounts") view=accounts::AccountsPage ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=session::LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/setup") view=session::SetupPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -8,6 +8,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::common::{Column, failure, instant_text, listing, loading};
 use super::form::{FormMessage, Submission, refusal};
 use super::reads::{OrderDetail, order};
+use super::session::Allowed;
+use crate::domain::staff::Permission;
 use crate::routes;
 
 /// Parses an order line as the forms submit it.
@@ -153,6 +155,8 @@ fn OrderDetailView(
         .into_iter()
         .map(|line| {
             let orderid = orderid.clone();
+            let sku = line.sku.clone();
+            let qty = line.qty.to_string();
             view! {
                 <tr>
                     <td>{line.sku.clone()}</td>
@@ -161,14 +165,14 @@ fn OrderDetailView(
                     </td>
                     <td class="number">{line.qty}</td>
                     <td class="row-action">
-                        <ActionForm action=deallocate>
-                            <input type="hidden" name="orderid" value=orderid />
-                            <input type="hidden" name="sku" value=line.sku.clone() />
-                            <input type="hidden" name="qty" value=line.qty.to_string() />
-                            <button type="submit" class="secondary">
-                                "Deallocate"
-                            </button>
-                        </ActionForm>
+                        <Allowed permission=Permission::Allocate>
+                            <DeallocateButton
+                                orderid=orderid.clone()
+                                sku=sku.clone()
+                                qty=qty.clone()
+                                deallocate
+                            />
+                        </Allowed>
                     </td>
                 </tr>
             }
@@ -191,5 +195,25 @@ fn OrderDetailView(
         {waiting}
         <h2>"Allocations"</h2>
         {allocated}
+    }
+}
+
+/// "Deallocate" on one line, for clerks and managers.
+#[component]
+fn DeallocateButton(
+    orderid: String,
+    sku: String,
+    qty: String,
+    deallocate: ServerAction<Deallocate>,
+) -> impl IntoView {
+    view! {
+        <ActionForm action=deallocate>
+            <input type="hidden" name="orderid" value=orderid />
+            <input type="hidden" name="sku" value=sku />
+            <input type="hidden" name="qty" value=qty />
+            <button type="submit" class="secondary">
+                "Deallocate"
+            </button>
+        </ActionForm>
     }
 }
