@@ -1,13 +1,18 @@
 //! The server: configuration, composition, HTTP and, with `REDIS_URL`, the Redis
 //! consumer. Subcommands: `consume` runs the consumer alone, without HTTP;
-//! `rebuild-read-models` rebuilds the read models from the write model and exits.
+//! `rebuild-read-models` rebuilds the read models from the write model and exits;
+//! `create-user [--role viewer|clerk|manager] <username>` adds an account, with the
+//! password read from standard input.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use allocation_desk::bootstrap::{bootstrap, open_store};
 use allocation_desk::config::Config;
+use allocation_desk::domain::staff::{Actor, Role};
 use allocation_desk::entrypoints::{self, redis_consumer};
+use allocation_desk::service_layer::staff::Staff;
 use leptos::config::get_configuration;
 use tracing_subscriber::EnvFilter;
 
@@ -25,8 +30,9 @@ async fn main() -> ExitCode {
         None => serve().await,
         Some("consume") => consume().await,
         Some("rebuild-read-models") => rebuild_read_models().await,
+        Some("create-user") => create_user(std::env::args().skip(2).collect()).await,
         Some(other) => Err(format!(
-            "unknown subcommand {other:?}: use consume, rebuild-read-models, or none to serve"
+            "unknown subcommand {other:?}: use consume, rebuild-read-models, create-user, or none to serve"
         )
         .into()),
     };
@@ -78,6 +84,32 @@ async fn rebuild_read_models() -> Result<(), Failure> {
     let (store, _) = open_store(&Config::from_env()?).await?;
     store.rebuild_read_models().await?;
     tracing::info!("read models rebuilt from the write model");
+    Ok(())
+}
+
+/// Adds an account: the way to the first manager without a browser.
+async fn create_user(args: Vec<String>) -> Result<(), Failure> {
+    const USAGE: &str = "usage: allocation-desk create-user [--role viewer|clerk|manager] <username> (password on standard input)";
+    let (role, username) = match args.as_slice() {
+        [username] => (Role::Viewer, username),
+        [flag, role, username] | [username, flag, role] if flag == "--role" => {
+            (Role::parse(role)?, username)
+        }
+        _ => return Err(USAGE.into()),
+    };
+    if std::io::stdin().is_terminal() {
+        eprint!("Password for {username}: ");
+    }
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password)?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    let config = Config::from_env()?;
+    let (store, _) = open_store(&config).await?;
+    let staff = Staff::new(store, config.session_idle);
+    let username = staff
+        .create_account(&Actor::system(), username, password, role)
+        .await?;
+    tracing::info!("account {username} created with the role {role}");
     Ok(())
 }
 
