@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 
 use allocation_desk::bootstrap::open_store;
 use allocation_desk::config::{Config, ReadModelStore};
+use allocation_desk::domain::staff::{Actor, Role};
+use allocation_desk::service_layer::staff::Staff;
 use sqlx::{AnyPool, Row};
 use warehouse::{LINES_PER_BATCH, SKUS, database, order_id, seed, sku};
 
@@ -121,6 +123,12 @@ async fn main() {
     let (store, _) = open_store(&config).await.expect("open the database");
     seed(store.pool(), url.starts_with("postgres")).await;
     store.rebuild_read_models().await.expect("rebuild");
+    // Every request carries a clerk's API token, as the shop's would: the pages accept
+    // it too, and each request pays for looking it up.
+    let token = Staff::new(store.clone(), Duration::from_secs(3600))
+        .create_token(&Actor::system(), "load", Role::Clerk)
+        .await
+        .expect("an API token");
     let backend = match (url.starts_with("postgres"), in_redis) {
         (false, false) => "SQLite",
         (true, false) => "PostgreSQL",
@@ -143,7 +151,7 @@ async fn main() {
     println!("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
     let mut order = 0;
     for connections in CONNECTIONS {
-        let health = run(&base, Load::Health, connections, &mut order).await;
+        let health = run(&base, &token, Load::Health, connections, &mut order).await;
         print_row(Load::Health, connections, &health, String::new());
         let raw = raw_transactions(store.pool(), !url.starts_with("postgres"), connections).await;
         print_row_named(
@@ -153,7 +161,7 @@ async fn main() {
             String::new(),
         );
         for load in [Load::Reads, Load::Writes, Load::Mix, Load::Page] {
-            let figures = run(&base, load, connections, &mut order).await;
+            let figures = run(&base, &token, load, connections, &mut order).await;
             let ratio = match load {
                 Load::Writes => format!(
                     "{:.0}% of the direct transaction",
@@ -191,11 +199,21 @@ fn print_row_named(name: &str, connections: usize, figures: &Figures, ratio: Str
 }
 
 /// `connections` clients, each sending one request after another for [`SECONDS`].
-async fn run(base: &str, load: Load, connections: usize, order: &mut usize) -> Figures {
+async fn run(
+    base: &str,
+    token: &str,
+    load: Load,
+    connections: usize,
+    order: &mut usize,
+) -> Figures {
     // Distinct order ids for the writes of this run.
     *order += 1;
     let run_id = *order;
+    let mut headers = reqwest::header::HeaderMap::new();
+    let bearer = format!("Bearer {token}").parse().expect("a header value");
+    headers.insert(reqwest::header::AUTHORIZATION, bearer);
     let client = reqwest::Client::builder()
+        .default_headers(headers)
         .pool_max_idle_per_host(connections)
         .build()
         .expect("HTTP client");

@@ -37,7 +37,7 @@ TEST_POSTGRES_URL="$postgres" cargo test --features ssr --test '*'
 redis="redis://127.0.0.1:6379" # as in tests/common
 step "read-model tests with the read models in Redis ($redis)"
 redis-cli -u "$redis" --scan --pattern 'alloc-test*' | xargs -r -n 500 redis-cli -u "$redis" del >/dev/null
-TEST_READ_MODEL=redis cargo test --features ssr --test views --test api --test forms --test reports
+TEST_READ_MODEL=redis cargo test --features ssr --test views --test api --test forms --test reports --test auth
 
 step "release build of the site (server + WebAssembly)"
 cargo leptos build --release

@@ -191,7 +191,7 @@ proptest! {
         RUNTIME.block_on(async {
             let db = TestDb::new().await;
             let services = db.services().await;
-            let app = App::over(db, services);
+            let app = App::over(db, services).await;
             for attempt in &attempts {
                 let reply = app.send(attempt.request()).await;
                 assert!(

@@ -310,7 +310,7 @@ async fn the_redis_read_models_are_rebuilt_from_the_write_model() {
 async fn a_server_whose_read_models_cannot_be_reached_is_not_ready() {
     let db = TestDb::new().await;
     let services = services_without_redis(&db).await;
-    let app = App::over(db, services);
+    let app = App::over(db, services).await;
     let reply = app
         .send(Request::get("/readyz").body(Body::empty()).unwrap())
         .await;

@@ -286,7 +286,7 @@ async fn the_csv_holds_every_row_of_every_page() {
         (2, 100, 50)
     );
 
-    let app = App::over(db, services);
+    let app = App::over(db, services).await;
     let reply = get(&app, "/reports/allocations.csv?sort=orderid&dir=asc&page=2").await;
     assert_eq!(reply.status, StatusCode::OK);
     let records = records(&reply.body);
@@ -309,7 +309,7 @@ async fn reports_render_whole_and_refuse_bad_filters_with_400() {
     let db = TestDb::new().await;
     let services = db.services().await;
     run_warehouse(&services).await;
-    let app = App::over(db, services);
+    let app = App::over(db, services).await;
 
     let index = get(&app, "/reports").await;
     assert_eq!(index.status, StatusCode::OK);

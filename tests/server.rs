@@ -3,6 +3,7 @@
 mod common;
 
 use common::server::Server;
+use common::{PASSWORD, TestDb};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -65,10 +66,48 @@ async fn the_reference_scenarios_pass_against_the_running_server() {
     assert!(message.as_str().unwrap().contains("qty"), "{message}");
 }
 
+/// `create-user` makes the first manager from the command line, with the password on
+/// standard input; signing in with it on the login form starts a session.
+async fn first_manager(db: &TestDb, server: &Server) -> String {
+    let mut create = std::process::Command::new(env!("CARGO_BIN_EXE_allocation-desk"))
+        .args(["create-user", "--role", "manager", "ada"])
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = create.stdin.take().unwrap();
+        writeln!(stdin, "{PASSWORD}").unwrap();
+    }
+    assert!(create.wait().unwrap().success());
+    let signed_in = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/api/login", server.base))
+        .header("origin", &server.base)
+        .header("accept", "text/html")
+        .form(&[("username", "ada"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), StatusCode::FOUND);
+    let cookie = signed_in.headers()["set-cookie"].to_str().unwrap();
+    cookie
+        .strip_prefix("desk_session=")
+        .and_then(|rest| rest.split(';').next())
+        .unwrap()
+        .to_owned()
+}
+
 #[tokio::test]
-async fn the_server_renders_the_home_page() {
-    let server = Server::start(&[]).await;
-    let page = server.get("/").await;
+async fn the_server_renders_the_home_page_to_a_manager_made_on_the_command_line() {
+    let db = TestDb::new().await;
+    let server = Server::on(&db.url, &[]).await;
+    let session = first_manager(&db, &server).await;
+    let page = server.get_as(&session, "/").await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(
@@ -81,7 +120,7 @@ async fn the_server_renders_the_home_page() {
     );
 
     assert_eq!(
-        server.get("/no/such/page").await.status(),
+        server.get_as(&session, "/no/such/page").await.status(),
         StatusCode::NOT_FOUND
     );
 }

@@ -1,8 +1,9 @@
-import { test as base, expect } from "@playwright/test";
+import { test as base, expect, type Page } from "@playwright/test";
 
 /// Every test fails on a console error, a hydration warning or an uncaught exception in
-/// the page: a broken hydration or a missing file shows up there first.
-export const test = base.extend<{ consoleErrors: string[] }>({
+/// the page: a broken hydration or a missing file shows up there first. Tests from
+/// `anonymous` start signed out.
+export const anonymous = base.extend<{ consoleErrors: string[] }>({
   consoleErrors: [
     async ({ page }, use) => {
       const errors: string[] = [];
@@ -28,6 +29,38 @@ export const test = base.extend<{ consoleErrors: string[] }>({
       page.on("pageerror", (error) => errors.push(error.message));
       await use(errors);
       expect(errors, "console errors").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+/// The desk's first manager: made by the first test that needs one, on the set-up page.
+export const MANAGER = { username: "manager", password: "manager password" };
+
+/// Signs in on the login page, as a person does.
+export async function signIn(page: Page, account: { username: string; password: string }) {
+  await page.goto("/login");
+  await page.getByLabel("Username").fill(account.username);
+  await page.getByLabel("Password").fill(account.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
+}
+
+/// Tests from `test` start signed in as the manager (made first on a fresh desk).
+export const test = anonymous.extend<{ signedIn: void }>({
+  signedIn: [
+    async ({ page }, use) => {
+      await page.goto("/");
+      if (new URL(page.url()).pathname === "/setup") {
+        await page.getByLabel("Username").fill(MANAGER.username);
+        await page.getByLabel("Password", { exact: true }).fill(MANAGER.password);
+        await page.getByLabel("Password again").fill(MANAGER.password);
+        await page.getByRole("button", { name: "Create the first manager" }).click();
+        await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
+      } else {
+        await signIn(page, MANAGER);
+      }
+      await use();
     },
     { auto: true },
   ],

@@ -8,14 +8,17 @@ pub mod smtp;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, LazyLock};
+use std::time::Duration;
 
 use allocation_desk::adapters::sql::SqlStore;
 use allocation_desk::bootstrap::{Services, bootstrap};
 use allocation_desk::config::{Config, ReadModelStore};
 use allocation_desk::domain::commands::{Allocate, ChangeBatchQuantity, CreateBatch};
 use allocation_desk::domain::model::OrderLine;
+use allocation_desk::domain::staff::{Actor, Role};
 use allocation_desk::domain::values::{BatchRef, OrderId, Quantity, Sku, parse_date};
 use allocation_desk::service_layer::messagebus::MessageBus;
+use allocation_desk::service_layer::staff::Staff;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos_axum::AxumRouteListing;
@@ -40,6 +43,9 @@ pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
 
 /// Redis key prefixes of the tests start with it; `scripts/test.sh` deletes them all.
 pub const REDIS_PREFIX: &str = "alloc-test";
+
+/// The password of every account the tests make.
+pub const PASSWORD: &str = "correct horse battery";
 
 static DATABASES: AtomicU32 = AtomicU32::new(0);
 
@@ -140,6 +146,17 @@ impl TestDb {
     /// The server's whole router over this database.
     pub async fn router(&self) -> Router {
         router_over(self.services().await)
+    }
+
+    /// Adds an account with `role` (password `password`), and answers a session
+    /// token of theirs.
+    pub async fn signed_in(&self, username: &str, role: Role) -> String {
+        let staff = Staff::new(self.store().await, Duration::from_secs(3600));
+        staff
+            .create_account(&Actor::system(), username, PASSWORD, role)
+            .await
+            .unwrap();
+        staff.sign_in(username, PASSWORD).await.unwrap().0
     }
 
     pub async fn bus(&self) -> MessageBus {
