@@ -142,6 +142,7 @@ async fn updates_applied_twice_or_out_of_order_end_the_same() {
                 sku: Some(sku("LAMP")),
                 eta: None,
                 qty: qty(10),
+                by: "mia".into(),
             },
         ),
         (
@@ -151,6 +152,7 @@ async fn updates_applied_twice_or_out_of_order_end_the_same() {
                 sku: Some(sku("LAMP")),
                 eta: None,
                 qty: qty(10),
+                by: "mia".into(),
             },
         ),
         (
@@ -158,6 +160,7 @@ async fn updates_applied_twice_or_out_of_order_end_the_same() {
             Update::Line {
                 line: line("o1", "LAMP", 4),
                 batchref: Some(reference("b1")),
+                by: "carl".into(),
             },
         ),
         (
@@ -167,6 +170,7 @@ async fn updates_applied_twice_or_out_of_order_end_the_same() {
                 sku: None,
                 eta: None,
                 qty: qty(3),
+                by: "mia".into(),
             },
         ),
         (
@@ -174,6 +178,7 @@ async fn updates_applied_twice_or_out_of_order_end_the_same() {
             Update::Line {
                 line: line("o1", "LAMP", 4),
                 batchref: None,
+                by: "mia".into(),
             },
         ),
         (
@@ -181,6 +186,7 @@ async fn updates_applied_twice_or_out_of_order_end_the_same() {
             Update::Line {
                 line: line("o1", "LAMP", 4),
                 batchref: Some(reference("b2")),
+                by: "mia".into(),
             },
         ),
     ];
@@ -195,6 +201,8 @@ async fn updates_applied_twice_or_out_of_order_end_the_same() {
         views.batch_allocations(&reference("b1")).await.unwrap(),
     );
     assert_eq!(in_order.0[0].purchased, 3);
+    assert_eq!(in_order.0[0].changed_by.as_deref(), Some("mia"));
+    assert_eq!(in_order.1[0].allocated_by.as_deref(), Some("mia"));
     assert_eq!(
         (in_order.0[0].allocated, in_order.0[1].allocated),
         (0, 4),

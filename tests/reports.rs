@@ -164,13 +164,13 @@ async fn the_allocations_report_shows_where_each_line_waits() {
         .into_iter()
         .map(|row| row[1..].to_vec())
         .collect();
-    // Order, SKU, qty, batch, expected.
+    // Order, SKU, qty, batch, expected, by.
     assert_eq!(
         rows,
         [
-            ["o2", "LAMP", "3", "lamp-ship-1", "2031-01-10"],
-            ["o3", "CHAIR", "4", "chair-stock", "in warehouse"],
-            ["o5", "LAMP", "2", "lamp-ship-1", "2031-01-10"],
+            ["o2", "LAMP", "3", "lamp-ship-1", "2031-01-10", "system"],
+            ["o3", "CHAIR", "4", "chair-stock", "in warehouse", "system"],
+            ["o5", "LAMP", "2", "lamp-ship-1", "2031-01-10", "system"],
         ]
     );
     assert!(
@@ -292,7 +292,15 @@ async fn the_csv_holds_every_row_of_every_page() {
     let records = records(&reply.body);
     assert_eq!(
         records[0],
-        ["Allocated", "Order", "SKU", "Qty", "Batch", "Expected"]
+        [
+            "Allocated",
+            "Order",
+            "SKU",
+            "Qty",
+            "Batch",
+            "Expected",
+            "By"
+        ]
     );
     let paged: Vec<Vec<String>> = first
         .rows

@@ -9,6 +9,7 @@ use std::time::Duration;
 use allocation_desk::adapters::sql::SqlStore;
 use allocation_desk::adapters::{Store, StoreError};
 use allocation_desk::domain::model::{Batch, Product};
+use allocation_desk::domain::staff::Actor;
 use allocation_desk::domain::values::parse_date;
 use allocation_desk::service_layer::ServiceError;
 use allocation_desk::service_layer::messagebus::MessageBus;
@@ -17,7 +18,7 @@ use common::*;
 
 async fn stored_product(db: &TestDb, sku_: &str) -> Option<Product> {
     let store = db.store().await;
-    let mut uow = UnitOfWork::begin(&store).await.unwrap();
+    let mut uow = UnitOfWork::begin(&store, &Actor::system()).await.unwrap();
     uow.product(&sku(sku_)).await.unwrap().cloned()
 }
 
@@ -25,7 +26,7 @@ async fn stored_product(db: &TestDb, sku_: &str) -> Option<Product> {
 async fn a_product_round_trips_with_its_batches_and_allocations() {
     let db = TestDb::new().await;
     let store = db.store().await;
-    let mut uow = UnitOfWork::begin(&store).await.unwrap();
+    let mut uow = UnitOfWork::begin(&store, &Actor::system()).await.unwrap();
     let product = uow.product_or_new(&sku("GENERIC-SOFA")).await.unwrap();
     product
         .add_batch(Batch::new(
@@ -73,7 +74,7 @@ async fn a_product_round_trips_with_its_batches_and_allocations() {
 async fn a_unit_of_work_not_committed_writes_nothing() {
     let db = TestDb::new().await;
     let store = db.store().await;
-    let mut uow = UnitOfWork::begin(&store).await.unwrap();
+    let mut uow = UnitOfWork::begin(&store, &Actor::system()).await.unwrap();
     uow.product_or_new(&sku("LAMP"))
         .await
         .unwrap()
@@ -96,7 +97,7 @@ async fn a_failed_commit_rolls_back_everything() {
     // after the new product's row has already been written in the same transaction:
     // to the store that is another writer's row, a conflict.
     let store = db.store().await;
-    let mut uow = UnitOfWork::begin(&store).await.unwrap();
+    let mut uow = UnitOfWork::begin(&store, &Actor::system()).await.unwrap();
     uow.product_or_new(&sku("LAMP"))
         .await
         .unwrap()
@@ -121,7 +122,7 @@ async fn saving_a_stale_product_is_a_conflict() {
     let mut changed = stale.clone();
     changed.allocate(line("o2", "LAMP", 2));
     let store = db.store().await;
-    let mut transaction = store.begin().await.unwrap();
+    let mut transaction = store.begin(&Actor::system()).await.unwrap();
     let result = transaction.save(Some(&stale), &changed).await;
 
     assert!(matches!(result, Err(StoreError::Conflict(_))));
@@ -193,7 +194,7 @@ async fn concurrent_allocations_never_oversell_a_batch() {
 }
 
 async fn allocate_slowly(store: SqlStore, orderid: &str) -> Result<(), StoreError> {
-    let mut uow = UnitOfWork::begin(&store).await?;
+    let mut uow = UnitOfWork::begin(&store, &Actor::system()).await?;
     let product = uow.product(&sku("LAMP")).await?.unwrap();
     product.allocate(line(orderid, "LAMP", 1));
     tokio::time::sleep(Duration::from_millis(200)).await;

@@ -5,6 +5,7 @@ mod common;
 
 use allocation_desk::config::ReadModelStore;
 use allocation_desk::domain::commands::Deallocate;
+use allocation_desk::domain::staff::{Actor, Role};
 use allocation_desk::domain::values::OrderId;
 use allocation_desk::views::{BatchAllocation, BatchSummary, OrderAllocation, SkuStock};
 use common::*;
@@ -14,6 +15,7 @@ fn row(sku: &str, qty: i64, batchref: &str) -> OrderAllocation {
         sku: sku.into(),
         qty,
         batchref: batchref.into(),
+        allocated_by: Some("system".into()),
     }
 }
 
@@ -120,6 +122,7 @@ fn batch_row(
         purchased,
         allocated,
         available: purchased - allocated,
+        changed_by: Some("system".into()),
     }
 }
 
@@ -165,7 +168,8 @@ async fn batch_listings_and_stock_follow_every_command() {
         views.batch_allocations(&reference("ship-2")).await.unwrap(),
         [BatchAllocation {
             orderid: "o1".into(),
-            qty: 8
+            qty: 8,
+            allocated_by: Some("system".into()),
         }]
     );
     assert_eq!(
@@ -277,5 +281,89 @@ async fn read_models_rebuilt_from_the_write_model_are_the_same() {
             views.allocations(&order("o2")).await.unwrap(),
         ),
         snapshot
+    );
+}
+
+#[tokio::test]
+async fn the_views_say_who_allocated_each_line_and_who_changed_each_batch() {
+    let db = TestDb::new().await;
+    let services = db.services().await;
+    let bus = &services.bus;
+    let (mia, carl) = (
+        Actor {
+            name: "mia".into(),
+            role: Role::Manager,
+        },
+        Actor {
+            name: "token:shop".into(),
+            role: Role::Clerk,
+        },
+    );
+    bus.handle_as(&mia, create_batch("b1", "LAMP", 10, None))
+        .await
+        .unwrap();
+    bus.handle_as(&mia, create_batch("b2", "LAMP", 10, Some("2011-01-01")))
+        .await
+        .unwrap();
+    for (orderid, units) in [("o1", 3), ("o2", 4), ("o3", 1)] {
+        bus.handle_as(&carl, allocate(orderid, "LAMP", units))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        services.views.allocations(&order("o2")).await.unwrap()[0]
+            .allocated_by
+            .as_deref(),
+        Some("token:shop")
+    );
+    // Mia's shrinking of b1 to 6 frees o3, then o2. She thereby allocates them again:
+    // o3 back into b1, o2 into b2.
+    bus.handle_as(&mia, change_quantity("b1", 6)).await.unwrap();
+
+    let check = async || {
+        let o2 = services.views.allocations(&order("o2")).await.unwrap();
+        assert_eq!(
+            (o2[0].batchref.as_str(), o2[0].allocated_by.as_deref()),
+            ("b2", Some("mia"))
+        );
+        let b1 = services
+            .views
+            .batch(&reference("b1"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(b1.changed_by.as_deref(), Some("mia"));
+        let lines = services
+            .views
+            .batch_allocations(&reference("b1"))
+            .await
+            .unwrap();
+        let lines: Vec<_> = lines
+            .iter()
+            .map(|l| (l.orderid.as_str(), l.allocated_by.as_deref()))
+            .collect();
+        assert_eq!(lines, [("o1", Some("token:shop")), ("o3", Some("mia"))]);
+    };
+    check().await;
+    // Rebuilt from the write model (in Redis too, when the views live there).
+    services.store.rebuild_read_models().await.unwrap();
+    check().await;
+
+    let log: Vec<(String, String)> =
+        sqlx::query_as("SELECT actor, command FROM command_log ORDER BY id")
+            .fetch_all(db.store().await.pool())
+            .await
+            .unwrap();
+    let log: Vec<_> = log.iter().map(|(a, c)| (a.as_str(), c.as_str())).collect();
+    assert_eq!(
+        log,
+        [
+            ("mia", "CreateBatch"),
+            ("mia", "CreateBatch"),
+            ("token:shop", "Allocate"),
+            ("token:shop", "Allocate"),
+            ("token:shop", "Allocate"),
+            ("mia", "ChangeBatchQuantity"),
+        ]
     );
 }

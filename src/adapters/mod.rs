@@ -14,6 +14,8 @@ use async_trait::async_trait;
 use self::outbox::Outbox;
 use self::read_model::ReadModelWriter;
 use self::repository::ProductRepository;
+use crate::domain::commands::Command;
+use crate::domain::staff::Actor;
 
 /// Why storage failed. Backend-neutral, so the service layer can react without knowing
 /// which database it runs on.
@@ -30,14 +32,18 @@ pub enum StoreError {
 /// Where the write model (and, when it is SQL, the read model) lives.
 #[async_trait]
 pub trait Store: Send + Sync {
-    /// Opens a transaction. Whatever it writes is all kept on `commit`, and all dropped
-    /// when the transaction is dropped uncommitted.
-    async fn begin(&self) -> Result<Box<dyn StoreTransaction>, StoreError>;
+    /// Opens a transaction for `actor`, who is recorded as the author of what it
+    /// writes. Whatever it writes is all kept on `commit`, and all dropped when the
+    /// transaction is dropped uncommitted.
+    async fn begin(&self, actor: &Actor) -> Result<Box<dyn StoreTransaction>, StoreError>;
 }
 
 /// One open transaction: the product repository, the read-model writes and the outbox,
 /// committed or rolled back together.
 #[async_trait]
 pub trait StoreTransaction: ProductRepository + ReadModelWriter + Outbox {
+    /// Records that the command took effect, for the transaction's actor.
+    async fn log_command(&mut self, command: &Command) -> Result<(), StoreError>;
+
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }

@@ -129,6 +129,9 @@ pub struct Product {
     batches: Vec<Batch>,
     version_number: u64,
     events: Vec<Event>,
+    /// Lines a quantity change freed since the product was loaded. Wherever they are
+    /// allocated again, even back in the same batch, that is a new allocation.
+    freed: Vec<OrderLine>,
 }
 
 impl Product {
@@ -143,7 +146,13 @@ impl Product {
             batches,
             version_number,
             events: Vec::new(),
+            freed: Vec::new(),
         }
+    }
+
+    /// The lines quantity changes freed since the product was loaded.
+    pub fn freed_lines(&self) -> &[OrderLine] {
+        &self.freed
     }
 
     pub fn sku(&self) -> &Sku {
@@ -265,6 +274,7 @@ impl Product {
             let Some(line) = batch.allocations.pop() else {
                 break;
             };
+            self.freed.push(line.clone());
             self.events.push(Event::Deallocated(Deallocated {
                 line,
                 batchref: reference.clone(),

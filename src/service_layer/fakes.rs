@@ -12,8 +12,10 @@ use crate::adapters::outbox::Outbox;
 use crate::adapters::read_model::ReadModelWriter;
 use crate::adapters::repository::ProductRepository;
 use crate::adapters::{Store, StoreError, StoreTransaction};
+use crate::domain::commands::Command;
 use crate::domain::events::{Allocated, BatchCreated, BatchQuantityChanged, OutOfStock};
 use crate::domain::model::{OrderLine, Product};
+use crate::domain::staff::Actor;
 use crate::domain::values::{BatchRef, Sku};
 
 /// What the fake has committed.
@@ -33,6 +35,8 @@ pub struct FakeState {
     pub outbox: Vec<(String, String)>,
     /// Every e-mail recorded for sending.
     pub mail: Vec<Mail>,
+    /// `(actor, command)` of every command that took effect.
+    pub command_log: Vec<(String, Command)>,
 }
 
 #[derive(Clone, Default)]
@@ -62,8 +66,9 @@ impl FakeStore {
 
 #[async_trait]
 impl Store for FakeStore {
-    async fn begin(&self) -> Result<Box<dyn StoreTransaction>, StoreError> {
+    async fn begin(&self, actor: &Actor) -> Result<Box<dyn StoreTransaction>, StoreError> {
         Ok(Box::new(FakeTransaction {
+            actor: actor.name.clone(),
             committed: Arc::clone(&self.state),
             pending: self.state(),
             refused_read_model_writes: Arc::clone(&self.refused_read_model_writes),
@@ -73,6 +78,7 @@ impl Store for FakeStore {
 
 /// Works on a copy of the state and swaps it in on commit, so dropping it rolls back.
 struct FakeTransaction {
+    actor: String,
     committed: Arc<Mutex<FakeState>>,
     pending: FakeState,
     refused_read_model_writes: Arc<AtomicUsize>,
@@ -172,6 +178,13 @@ impl Outbox for FakeTransaction {
 
 #[async_trait]
 impl StoreTransaction for FakeTransaction {
+    async fn log_command(&mut self, command: &Command) -> Result<(), StoreError> {
+        self.pending
+            .command_log
+            .push((self.actor.clone(), command.clone()));
+        Ok(())
+    }
+
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
         let mut committed = self.committed.lock().unwrap();
         if committed.conflicts_ahead > 0 {

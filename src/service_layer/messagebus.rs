@@ -70,7 +70,7 @@ impl MessageBus {
                 permission,
             });
         }
-        self.handle(command).await
+        self.handle_for(actor, command).await
     }
 
     /// Handles the command and every event that follows from it, in one unit of work:
@@ -82,11 +82,14 @@ impl MessageBus {
     /// No role is checked: this is for the desk's own work (messages from Redis).
     /// People and tokens go through [`Self::handle_as`].
     pub async fn handle(&self, command: impl Into<Command>) -> Result<(), ServiceError> {
-        let command = command.into();
-        tracing::debug!(?command, "handling command");
+        self.handle_for(&Actor::system(), command.into()).await
+    }
+
+    async fn handle_for(&self, actor: &Actor, command: Command) -> Result<(), ServiceError> {
+        tracing::debug!(?command, actor = actor.name, "handling command");
         let mut attempt = 1;
         let result = loop {
-            match self.handle_once(&command).await {
+            match self.handle_once(actor, &command).await {
                 Err(ServiceError::Store(StoreError::Conflict(reason))) => {
                     metrics::version_conflict();
                     if attempt == MAX_ATTEMPTS {
@@ -108,8 +111,8 @@ impl MessageBus {
         result
     }
 
-    async fn handle_once(&self, command: &Command) -> Result<(), ServiceError> {
-        let mut uow = UnitOfWork::begin(&*self.store).await?;
+    async fn handle_once(&self, actor: &Actor, command: &Command) -> Result<(), ServiceError> {
+        let mut uow = UnitOfWork::begin(&*self.store, actor).await?;
         dispatch_command(command, &mut uow).await?;
         let mut queue = VecDeque::from(uow.collect_new_events());
         let mut failure = None;
@@ -122,6 +125,7 @@ impl MessageBus {
         if let Some(error) = failure {
             return Err(error);
         }
+        uow.log_command(command).await?;
         uow.commit().await?;
         let relays = [
             self.relay.as_ref(),

@@ -3,8 +3,10 @@
 use crate::adapters::outbox::Outbox;
 use crate::adapters::read_model::ReadModelWriter;
 use crate::adapters::{Store, StoreError, StoreTransaction};
+use crate::domain::commands::Command;
 use crate::domain::events::Event;
 use crate::domain::model::Product;
+use crate::domain::staff::Actor;
 use crate::domain::values::{BatchRef, Sku};
 
 /// A product as the unit of work holds it: as loaded, and as changed since.
@@ -24,9 +26,10 @@ pub struct UnitOfWork {
 }
 
 impl UnitOfWork {
-    pub async fn begin(store: &dyn Store) -> Result<Self, StoreError> {
+    /// Begins the work of `actor`, who is recorded as its author.
+    pub async fn begin(store: &dyn Store, actor: &Actor) -> Result<Self, StoreError> {
         Ok(Self {
-            transaction: store.begin().await?,
+            transaction: store.begin(actor).await?,
             seen: Vec::new(),
         })
     }
@@ -89,6 +92,11 @@ impl UnitOfWork {
     }
 
     /// Stores every changed product, then commits.
+    /// Records that `command` took effect, in the same commit as its changes.
+    pub async fn log_command(&mut self, command: &Command) -> Result<(), StoreError> {
+        self.transaction.log_command(command).await
+    }
+
     pub async fn commit(mut self) -> Result<(), StoreError> {
         for seen in &self.seen {
             let changed = seen.loaded.as_ref().map(Product::version_number)

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod activity;
 #[cfg(feature = "ssr")]
 mod queries;
 #[cfg(feature = "ssr")]
@@ -23,6 +24,9 @@ pub struct OrderAllocation {
     pub sku: String,
     pub qty: i64,
     pub batchref: String,
+    /// Who allocated it: a username, `token:<name>`, `anonymous` or `system`; `None`
+    /// for lines allocated before accounts existed.
+    pub allocated_by: Option<String>,
 }
 
 /// One line allocated to a batch.
@@ -31,6 +35,7 @@ pub struct OrderAllocation {
 pub struct BatchAllocation {
     pub orderid: String,
     pub qty: i64,
+    pub allocated_by: Option<String>,
 }
 
 /// A batch with its running totals.
@@ -44,6 +49,8 @@ pub struct BatchSummary {
     pub purchased: i64,
     pub allocated: i64,
     pub available: i64,
+    /// Who added the batch or last changed its quantity.
+    pub changed_by: Option<String>,
 }
 
 /// A SKU's stock over all its batches.

@@ -37,7 +37,7 @@ impl RedisViews {
     pub async fn allocations(&self, orderid: &OrderId) -> Result<Vec<OrderAllocation>, StoreError> {
         let key = self.model.key(&format!("order-lines:{orderid}"));
         let members: Vec<String> = self.model.connection().zrange(&key, 0, -1).await?;
-        members
+        let mut allocations = members
             .iter()
             .map(|member| {
                 let [sku, qty, batchref] = split(member).ok_or_else(|| corrupt(&key, member))?;
@@ -45,9 +45,18 @@ impl RedisViews {
                     sku: sku.to_owned(),
                     qty: number(&key, qty)?,
                     batchref: batchref.to_owned(),
+                    allocated_by: None,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let lines = allocations
+            .iter()
+            .map(|a| joined([orderid.as_str(), &a.sku, &a.qty.to_string()]));
+        let by = self.allocated_by(lines.collect()).await?;
+        for (allocation, by) in allocations.iter_mut().zip(by) {
+            allocation.allocated_by = by;
+        }
+        Ok(allocations)
     }
 
     pub async fn stock(&self) -> Result<Vec<SkuStock>, StoreError> {
@@ -129,16 +138,32 @@ impl RedisViews {
     ) -> Result<Vec<BatchAllocation>, StoreError> {
         let key = self.model.key(&format!("batch-lines:{reference}"));
         let members: Vec<String> = self.model.connection().zrange(&key, 0, -1).await?;
-        members
+        let mut allocations = members
             .iter()
             .map(|member| {
                 let [orderid, qty] = split(member).ok_or_else(|| corrupt(&key, member))?;
                 Ok(BatchAllocation {
                     orderid: orderid.to_owned(),
                     qty: number(&key, qty)?,
+                    allocated_by: None,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let sku: Option<String> = self
+            .model
+            .connection()
+            .hget(self.batch_key(reference.as_str()), "sku")
+            .await?;
+        if let Some(sku) = sku {
+            let lines = allocations
+                .iter()
+                .map(|a| joined([&a.orderid, &sku, &a.qty.to_string()]));
+            let by = self.allocated_by(lines.collect()).await?;
+            for (allocation, by) in allocations.iter_mut().zip(by) {
+                allocation.allocated_by = by;
+            }
+        }
+        Ok(allocations)
     }
 
     pub async fn latest_out_of_stock(
@@ -208,6 +233,22 @@ impl RedisViews {
         Ok(waiting)
     }
 
+    /// Who allocated each of `lines` (`orderid|sku|qty`), where known.
+    async fn allocated_by(&self, lines: Vec<String>) -> Result<Vec<Option<String>>, StoreError> {
+        if lines.is_empty() {
+            return Ok(Vec::new());
+        }
+        let by: Vec<Option<String>> = redis::cmd("HMGET")
+            .arg(self.model.key("line-by"))
+            .arg(&lines)
+            .query_async(&mut self.model.connection())
+            .await?;
+        Ok(by
+            .into_iter()
+            .map(|by| by.filter(|by| !by.is_empty()))
+            .collect())
+    }
+
     fn batch_key(&self, reference: &str) -> String {
         self.model.key(&format!("batch:{reference}"))
     }
@@ -235,6 +276,10 @@ impl RedisViews {
             purchased,
             allocated,
             available: purchased - allocated,
+            changed_by: fields
+                .get("changed_by")
+                .filter(|by| !by.is_empty())
+                .cloned(),
         }))
     }
 }

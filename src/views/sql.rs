@@ -7,7 +7,8 @@ use crate::adapters::StoreError;
 use crate::domain::values::{BatchRef, OrderId, Sku};
 
 const BATCH_COLUMNS: &str = "reference, sku, eta, purchased_quantity AS purchased, \
-     allocated_quantity AS allocated, purchased_quantity - allocated_quantity AS available";
+     allocated_quantity AS allocated, purchased_quantity - allocated_quantity AS available, \
+     changed_by";
 
 #[derive(Clone)]
 pub struct SqlViews {
@@ -28,7 +29,8 @@ impl SqlViews {
     /// The order's allocated lines, in the order they were allocated.
     pub async fn allocations(&self, orderid: &OrderId) -> Result<Vec<OrderAllocation>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT sku, qty, batchref FROM allocations_view WHERE orderid = $1 ORDER BY id",
+            "SELECT sku, qty, batchref, allocated_by FROM allocations_view \
+             WHERE orderid = $1 ORDER BY id",
         )
         .bind(orderid.as_str())
         .fetch_all(&self.pool)
@@ -84,7 +86,8 @@ impl SqlViews {
         reference: &BatchRef,
     ) -> Result<Vec<BatchAllocation>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT orderid, qty FROM allocations_view WHERE batchref = $1 ORDER BY id",
+            "SELECT orderid, qty, allocated_by FROM allocations_view \
+             WHERE batchref = $1 ORDER BY id",
         )
         .bind(reference.as_str())
         .fetch_all(&self.pool)

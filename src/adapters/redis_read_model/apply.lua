@@ -1,5 +1,6 @@
 -- Applies read-model updates atomically. ARGV[1] is the key prefix, then one group of
--- six values per update: kind, id, and four fields (see `Update::arguments`).
+-- seven values per update: kind, id, four fields and who made it (see
+-- `Update::arguments`).
 --
 -- Updates may arrive twice or out of order (after a commit and again from the relay;
 -- from several servers), so each one takes effect only where it is newer than what it
@@ -10,7 +11,7 @@
 local p = ARGV[1] .. ':'
 local US = '\31'
 
-local function batch(id, ref, sku, eta, qty)
+local function batch(id, ref, sku, eta, qty, by)
   local key = p .. 'batch:' .. ref
   if sku ~= '' and redis.call('HSETNX', key, 'sku', sku) == 1 then
     redis.call('HSET', key, 'eta', eta)
@@ -20,12 +21,12 @@ local function batch(id, ref, sku, eta, qty)
   end
   local applied = tonumber(redis.call('HGET', key, 'purchased_id') or '0')
   if tonumber(id) > applied then
-    redis.call('HSET', key, 'purchased', qty, 'purchased_id', id)
+    redis.call('HSET', key, 'purchased', qty, 'purchased_id', id, 'changed_by', by)
   end
 end
 
 -- A line's state is "last update id US last allocation id US batch ('' when none)".
-local function line(id, orderid, sku, qty, ref)
+local function line(id, orderid, sku, qty, ref, by)
   local lines = p .. 'lines'
   local field = orderid .. US .. sku .. US .. qty
   local last, allocated, old = '0', '0', ''
@@ -47,6 +48,9 @@ local function line(id, orderid, sku, qty, ref)
       redis.call('HINCRBY', p .. 'batch:' .. ref, 'allocated', qty)
       redis.call('ZADD', p .. 'batch-lines:' .. ref, id, orderid .. US .. qty)
       redis.call('ZADD', p .. 'order-lines:' .. orderid, id, sku .. US .. qty .. US .. ref)
+      redis.call('HSET', p .. 'line-by', field, by)
+    else
+      redis.call('HDEL', p .. 'line-by', field)
     end
     last, old = id, ref
   end
@@ -60,6 +64,6 @@ local function notice(id, orderid, sku, qty, noticed_at)
 end
 
 local apply = { batch = batch, line = line, notice = notice }
-for i = 2, #ARGV, 6 do
-  apply[ARGV[i]](ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5])
+for i = 2, #ARGV, 7 do
+  apply[ARGV[i]](ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6])
 end

@@ -9,10 +9,11 @@
 //!
 //! Layout (keys under `<prefix>:`; composite values joined by [`SEPARATOR`]):
 //! - `lines`: hash, order line `orderid|sku|qty` to `update id|allocation id|batch`;
+//! - `line-by`: hash, allocated order line `orderid|sku|qty` to who allocated it;
 //! - `order-lines:<orderid>`: sorted set of `sku|qty|batch`, by allocation;
 //! - `batch-lines:<batch>`: sorted set of `orderid|qty`, by allocation;
 //! - `batch:<batch>`: hash of `sku`, `eta` (`""`: in the warehouse), `purchased`,
-//!   `allocated`; `batches`, `sku-batches:<sku>` and `skus`: sets, for listings;
+//!   `allocated`, `changed_by`; `batches`, `sku-batches:<sku>` and `skus`: sets, for listings;
 //! - `notices` and `order-notices:<orderid>`: sorted sets of out-of-stock notices
 //!   `id|orderid|sku|qty|noticed_at`, by id.
 
@@ -56,12 +57,19 @@ pub enum Update {
         sku: Option<Sku>,
         eta: Option<NaiveDate>,
         qty: Quantity,
+        /// Who added the batch or changed its quantity (none in updates recorded
+        /// before accounts existed).
+        #[serde(default)]
+        by: String,
     },
     /// Where a line is allocated now: `None` when it no longer is.
     Line {
         #[serde(flatten)]
         line: OrderLine,
         batchref: Option<BatchRef>,
+        /// Who allocated or freed it.
+        #[serde(default)]
+        by: String,
     },
     /// No batch could take the line.
     OutOfStock {
@@ -73,8 +81,9 @@ pub enum Update {
 }
 
 impl Update {
-    /// The update's six arguments to `apply.lua`: kind, id, four fields.
-    fn arguments(&self, id: i64) -> [String; 6] {
+    /// The update's seven arguments to `apply.lua`: kind, id, four fields, and who
+    /// made it (`""` for a notice).
+    fn arguments(&self, id: i64) -> [String; 7] {
         let id = id.to_string();
         match self {
             Self::Batch {
@@ -82,6 +91,7 @@ impl Update {
                 sku,
                 eta,
                 qty,
+                by,
             } => [
                 "batch".into(),
                 id,
@@ -89,8 +99,9 @@ impl Update {
                 sku.as_ref().map(Sku::to_string).unwrap_or_default(),
                 eta.map(|eta| eta.to_string()).unwrap_or_default(),
                 qty.to_string(),
+                by.clone(),
             ],
-            Self::Line { line, batchref } => [
+            Self::Line { line, batchref, by } => [
                 "line".into(),
                 id,
                 line.orderid.to_string(),
@@ -100,6 +111,7 @@ impl Update {
                     .as_ref()
                     .map(BatchRef::to_string)
                     .unwrap_or_default(),
+                by.clone(),
             ],
             Self::OutOfStock { line, noticed_at } => [
                 "notice".into(),
@@ -108,6 +120,7 @@ impl Update {
                 line.sku.to_string(),
                 line.qty.to_string(),
                 noticed_at.clone(),
+                String::new(),
             ],
         }
     }
@@ -193,8 +206,15 @@ mod tests {
                 qty: Quantity::new(3).unwrap(),
             },
             batchref: None,
+            by: "carl".into(),
         };
         let recorded = serde_json::to_string(&update).unwrap();
         assert_eq!(serde_json::from_str::<Update>(&recorded).unwrap(), update);
+        // Recorded before accounts existed: nobody.
+        let older = r#"{"kind":"line","orderid":"o1","sku":"LAMP","qty":3,"batchref":null}"#;
+        let Update::Line { by, .. } = serde_json::from_str(older).unwrap() else {
+            panic!("a line update");
+        };
+        assert_eq!(by, "");
     }
 }

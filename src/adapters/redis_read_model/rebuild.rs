@@ -14,6 +14,7 @@ pub struct BatchState {
     pub eta: Option<String>,
     pub purchased: i64,
     pub allocated: i64,
+    pub changed_by: Option<String>,
 }
 
 /// An allocated line as the write model has it.
@@ -23,6 +24,7 @@ pub struct LineState {
     pub sku: String,
     pub qty: i64,
     pub batchref: String,
+    pub allocated_by: Option<String>,
 }
 
 /// Deletes the keys matching each pattern in ARGV. Inside the rebuild's MULTI, so no
@@ -56,6 +58,7 @@ impl RedisReadModel {
             .collect();
         let mut by_order: HashMap<&str, Vec<(i64, String)>> = HashMap::new();
         let mut by_batch: HashMap<&str, Vec<(i64, String)>> = HashMap::new();
+        let mut allocated_by = Vec::new();
         // Scores below `newest`, in the order allocated, so later updates sort after.
         let first = newest - i64::try_from(lines.len()).unwrap_or(i64::MAX);
         for (score, line) in (first..).zip(lines) {
@@ -72,6 +75,9 @@ impl RedisReadModel {
                 .entry(line.batchref.as_str())
                 .or_default()
                 .push((score, joined([&line.orderid, &qty])));
+            if let Some(by) = &line.allocated_by {
+                allocated_by.push((joined([&line.orderid, &line.sku, &qty]), by.clone()));
+            }
         }
 
         let mut pipe = redis::pipe();
@@ -84,8 +90,16 @@ impl RedisReadModel {
             .arg(self.pattern("order-lines:*"))
             .arg(self.pattern("sku-batches:*"))
             .ignore();
-        pipe.del(&[self.key("lines"), self.key("batches"), self.key("skus")])
-            .ignore();
+        pipe.del(&[
+            self.key("lines"),
+            self.key("line-by"),
+            self.key("batches"),
+            self.key("skus"),
+        ])
+        .ignore();
+        for chunk in allocated_by.chunks(CHUNK) {
+            pipe.hset_multiple(self.key("line-by"), chunk).ignore();
+        }
         let states: Vec<_> = states.into_iter().collect();
         for chunk in states.chunks(CHUNK) {
             pipe.hset_multiple(self.key("lines"), chunk).ignore();
@@ -109,6 +123,7 @@ impl RedisReadModel {
                 ("purchased", batch.purchased.to_string()),
                 ("purchased_id", stamp.clone()),
                 ("allocated", batch.allocated.to_string()),
+                ("changed_by", batch.changed_by.clone().unwrap_or_default()),
             ];
             pipe.hset_multiple(self.key(&format!("batch:{}", batch.reference)), &fields)
                 .ignore()

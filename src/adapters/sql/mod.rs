@@ -21,7 +21,9 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::redis_read_model::{RedisReadModel, Update};
 use super::{Store, StoreError, StoreTransaction};
+use crate::domain::commands::Command;
 use crate::domain::model::OrderLine;
+use crate::domain::staff::Actor;
 
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
@@ -141,13 +143,13 @@ impl SqlStore {
 
 #[async_trait]
 impl Store for SqlStore {
-    async fn begin(&self) -> Result<Box<dyn StoreTransaction>, StoreError> {
-        Ok(Box::new(self.begin_writing().await?))
+    async fn begin(&self, actor: &Actor) -> Result<Box<dyn StoreTransaction>, StoreError> {
+        Ok(Box::new(self.begin_writing(actor).await?))
     }
 }
 
 impl SqlStore {
-    async fn begin_writing(&self) -> Result<SqlTransaction, StoreError> {
+    async fn begin_writing(&self, actor: &Actor) -> Result<SqlTransaction, StoreError> {
         let (transaction, writer) = match &self.writer {
             Some(writer) => {
                 let writer = Arc::clone(writer).lock_owned().await;
@@ -161,6 +163,7 @@ impl SqlStore {
         Ok(SqlTransaction {
             transaction,
             started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            actor: actor.name.clone(),
             writer,
             projection: self.redis_read_model.clone().map(|redis| Projection {
                 redis,
@@ -177,6 +180,8 @@ pub struct SqlTransaction {
     /// When the transaction began (RFC 3339, UTC): the time its changes are recorded
     /// at, the same in the write model and in the read models.
     started_at: String,
+    /// Who the transaction's changes are recorded as made by.
+    actor: String,
     writer: Option<OwnedMutexGuard<()>>,
     projection: Option<Projection>,
 }
@@ -189,6 +194,27 @@ struct Projection {
 
 #[async_trait]
 impl StoreTransaction for SqlTransaction {
+    async fn log_command(&mut self, command: &Command) -> Result<(), StoreError> {
+        let payload =
+            serde_json::to_value(command).map_err(|error| StoreError::Backend(Box::new(error)))?;
+        // Externally tagged: `{"Allocate": {...}}`.
+        let (name, fields) = payload
+            .as_object()
+            .and_then(|tagged| tagged.iter().next())
+            .map(|(name, fields)| (name.clone(), fields.to_string()))
+            .unwrap_or_default();
+        sqlx::query(
+            "INSERT INTO command_log (at, actor, command, payload) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&self.started_at)
+        .bind(&self.actor)
+        .bind(name)
+        .bind(fields)
+        .execute(&mut *self.transaction)
+        .await?;
+        Ok(())
+    }
+
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         let Self {
             transaction,

@@ -8,6 +8,7 @@ use crate::adapters::StoreError;
 use crate::adapters::notifications::{Mail, QueuedMail};
 use crate::adapters::outbox::{Message, Outbox};
 use crate::adapters::redis_read_model::Update;
+use crate::domain::staff::Actor;
 use crate::metrics::{self, Delivery};
 
 #[async_trait]
@@ -171,7 +172,7 @@ impl SqlStore {
         T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
     {
         let query = format!("{select} LIMIT $1{}", self.skip_locked());
-        let mut writing = self.begin_writing().await?;
+        let mut writing = self.begin_writing(&Actor::system()).await?;
         let rows = sqlx::query_as(&query)
             .bind(limit)
             .fetch_all(&mut *writing.transaction)

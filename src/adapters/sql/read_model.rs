@@ -23,23 +23,25 @@ struct ListedBatch {
 #[async_trait]
 impl ReadModelWriter for SqlTransaction {
     async fn add_batch(&mut self, created: &BatchCreated) -> Result<(), StoreError> {
-        self.record_for_redis(|| Update::Batch {
+        self.record_for_redis(|by| Update::Batch {
             reference: created.reference.clone(),
             sku: Some(created.sku.clone()),
             eta: created.eta,
             qty: created.qty,
+            by: by.to_owned(),
         })
         .await?;
         let eta = created.eta.map(|eta| eta.to_string());
         let qty = i64::from(created.qty.get());
         let listed = sqlx::query(
-            "INSERT INTO batches_view (reference, sku, eta, purchased_quantity) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (reference) DO NOTHING",
+            "INSERT INTO batches_view (reference, sku, eta, purchased_quantity, changed_by) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (reference) DO NOTHING",
         )
         .bind(created.reference.as_str())
         .bind(created.sku.as_str())
         .bind(&eta)
         .bind(qty)
+        .bind(&self.actor)
         .execute(&mut *self.transaction)
         .await?
         .rows_affected();
@@ -72,11 +74,12 @@ impl ReadModelWriter for SqlTransaction {
         &mut self,
         changed: &BatchQuantityChanged,
     ) -> Result<(), StoreError> {
-        self.record_for_redis(|| Update::Batch {
+        self.record_for_redis(|by| Update::Batch {
             reference: changed.reference.clone(),
             sku: None,
             eta: None,
             qty: changed.qty,
+            by: by.to_owned(),
         })
         .await?;
         let Some(batch) = self.listed_batch(changed.reference.as_str()).await? else {
@@ -98,27 +101,32 @@ impl ReadModelWriter for SqlTransaction {
         .bind(incoming)
         .execute(&mut *self.transaction)
         .await?;
-        sqlx::query("UPDATE batches_view SET purchased_quantity = $2 WHERE reference = $1")
-            .bind(changed.reference.as_str())
-            .bind(qty)
-            .execute(&mut *self.transaction)
-            .await?;
+        sqlx::query(
+            "UPDATE batches_view SET purchased_quantity = $2, changed_by = $3 WHERE reference = $1",
+        )
+        .bind(changed.reference.as_str())
+        .bind(qty)
+        .bind(&self.actor)
+        .execute(&mut *self.transaction)
+        .await?;
         Ok(())
     }
 
     async fn add_allocation(&mut self, allocated: &Allocated) -> Result<(), StoreError> {
-        self.record_for_redis(|| Update::Line {
+        self.record_for_redis(|by| Update::Line {
             line: allocated.line.clone(),
             batchref: Some(allocated.batchref.clone()),
+            by: by.to_owned(),
         })
         .await?;
         let insert = sqlx::query(
-            "INSERT INTO allocations_view (orderid, sku, qty, batchref, allocated_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (orderid, sku, qty) DO NOTHING",
+            "INSERT INTO allocations_view (orderid, sku, qty, batchref, allocated_at, allocated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (orderid, sku, qty) DO NOTHING",
         );
         let inserted = bind_line(insert, &allocated.line)
             .bind(allocated.batchref.as_str())
             .bind(&self.started_at)
+            .bind(&self.actor)
             .execute(&mut *self.transaction)
             .await?
             .rows_affected();
@@ -137,9 +145,10 @@ impl ReadModelWriter for SqlTransaction {
     }
 
     async fn remove_allocation(&mut self, line: &OrderLine) -> Result<(), StoreError> {
-        self.record_for_redis(|| Update::Line {
+        self.record_for_redis(|by| Update::Line {
             line: line.clone(),
             batchref: None,
+            by: by.to_owned(),
         })
         .await?;
         // The batch to debit is the one the view recorded.
@@ -161,7 +170,7 @@ impl ReadModelWriter for SqlTransaction {
 
     async fn record_out_of_stock(&mut self, event: &OutOfStock) -> Result<(), StoreError> {
         let noticed_at = self.started_at.clone();
-        self.record_for_redis(|| Update::OutOfStock {
+        self.record_for_redis(|_| Update::OutOfStock {
             line: event.line.clone(),
             noticed_at: noticed_at.clone(),
         })
@@ -180,15 +189,15 @@ impl ReadModelWriter for SqlTransaction {
 
 impl SqlTransaction {
     /// With the read models in Redis, records the update for them, to apply after the
-    /// commit.
+    /// commit. `update` is given the transaction's actor.
     async fn record_for_redis(
         &mut self,
-        update: impl FnOnce() -> Update,
+        update: impl FnOnce(&str) -> Update,
     ) -> Result<(), StoreError> {
         let Some(projection) = &mut self.projection else {
             return Ok(());
         };
-        let update = update();
+        let update = update(&self.actor);
         let payload = serde_json::to_string(&update).map_err(|e| StoreError::Backend(e.into()))?;
         let id: i64 =
             sqlx::query_scalar("INSERT INTO read_model_updates (payload) VALUES ($1) RETURNING id")

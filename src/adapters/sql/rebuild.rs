@@ -4,15 +4,23 @@
 use super::SqlStore;
 use crate::adapters::StoreError;
 use crate::adapters::redis_read_model::{BatchState, LineState, RedisReadModel};
+use crate::domain::staff::Actor;
 
 /// Every batch with what is allocated to it.
 const BATCHES: &str = "SELECT b.reference, b.sku, b.eta, b.purchased_quantity, \
-     CAST(COALESCE(SUM(a.qty), 0) AS BIGINT) FROM batches b LEFT JOIN allocations a ON a.batch_id = b.id \
-     GROUP BY b.id, b.reference, b.sku, b.eta, b.purchased_quantity";
+     CAST(COALESCE(SUM(a.qty), 0) AS BIGINT), b.changed_by \
+     FROM batches b LEFT JOIN allocations a ON a.batch_id = b.id \
+     GROUP BY b.id, b.reference, b.sku, b.eta, b.purchased_quantity, b.changed_by";
 
 /// Every allocated line, in the order allocated.
-const LINES: &str = "SELECT a.orderid, a.sku, a.qty, b.reference, a.allocated_at \
+const LINES: &str = "SELECT a.orderid, a.sku, a.qty, b.reference, a.allocated_at, a.allocated_by \
      FROM allocations a JOIN batches b ON b.id = a.batch_id ORDER BY a.id";
+
+/// A row of [`BATCHES`]: reference, SKU, ETA, purchased, allocated, changed by.
+type BatchRow = (String, String, Option<String>, i64, i64, Option<String>);
+
+/// A row of [`LINES`]: order, SKU, quantity, batch, allocated at, allocated by.
+type LineRow = (String, String, i64, String, Option<String>, Option<String>);
 
 /// Every SKU's totals, from `batches_view` and `allocations_view` as rebuilt.
 const SKU_STOCK: &str = "SELECT b.sku, COUNT(*), \
@@ -29,7 +37,7 @@ impl SqlStore {
     /// no writer running meanwhile. Out-of-stock notices record events, not state, and
     /// are kept as they are.
     pub async fn rebuild_read_models(&self) -> Result<(), StoreError> {
-        let mut writing = self.begin_writing().await?;
+        let mut writing = self.begin_writing(&Actor::system()).await?;
         if self.writer.is_none() {
             // PostgreSQL: no writer may change what is being rebuilt meanwhile (SQLite's
             // write lock, taken by `begin_writing`, already sees to that). Readers go on.
@@ -43,12 +51,14 @@ impl SqlStore {
         let statements = [
             "DELETE FROM allocations_view".to_owned(),
             format!(
-                "INSERT INTO allocations_view (orderid, sku, qty, batchref, allocated_at) {LINES}"
+                "INSERT INTO allocations_view \
+                 (orderid, sku, qty, batchref, allocated_at, allocated_by) {LINES}"
             ),
             "DELETE FROM batches_view".to_owned(),
             format!(
                 "INSERT INTO batches_view \
-                 (reference, sku, eta, purchased_quantity, allocated_quantity) {BATCHES}"
+                 (reference, sku, eta, purchased_quantity, allocated_quantity, changed_by) \
+                 {BATCHES}"
             ),
             "DELETE FROM sku_stock_view".to_owned(),
             format!(
@@ -84,29 +94,33 @@ impl SqlStore {
         sqlx::query("DELETE FROM read_model_updates")
             .execute(&mut *writing.transaction)
             .await?;
-        let batches: Vec<(String, String, Option<String>, i64, i64)> = sqlx::query_as(BATCHES)
+        let batches: Vec<BatchRow> = sqlx::query_as(BATCHES)
             .fetch_all(&mut *writing.transaction)
             .await?;
-        let lines: Vec<(String, String, i64, String, Option<String>)> = sqlx::query_as(LINES)
+        let lines: Vec<LineRow> = sqlx::query_as(LINES)
             .fetch_all(&mut *writing.transaction)
             .await?;
         let batches: Vec<_> = batches
             .into_iter()
-            .map(|(reference, sku, eta, purchased, allocated)| BatchState {
-                reference,
-                sku,
-                eta,
-                purchased,
-                allocated,
-            })
+            .map(
+                |(reference, sku, eta, purchased, allocated, changed_by)| BatchState {
+                    reference,
+                    sku,
+                    eta,
+                    purchased,
+                    allocated,
+                    changed_by,
+                },
+            )
             .collect();
         let lines: Vec<_> = lines
             .into_iter()
-            .map(|(orderid, sku, qty, batchref, _)| LineState {
+            .map(|(orderid, sku, qty, batchref, _, allocated_by)| LineState {
                 orderid,
                 sku,
                 qty,
                 batchref,
+                allocated_by,
             })
             .collect();
         redis.replace(newest, &batches, &lines).await?;

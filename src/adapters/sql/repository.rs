@@ -116,13 +116,19 @@ impl ProductRepository for SqlTransaction {
     ) -> Result<(), StoreError> {
         let before = |batch: &Batch| loaded.and_then(|p| p.batch(batch.reference()));
         let held_before = |batch: &Batch| before(batch).map(Batch::allocations).unwrap_or_default();
+        // A line freed by a quantity change and allocated again, even to the batch it
+        // left, is a new allocation: recorded anew, with its new time and author.
+        let freed = product.freed_lines();
         self.save_version(loaded, product).await?;
         for batch in product.batches() {
             self.save_batch(before(batch), batch).await?;
         }
         // Removals first: a line moving between batches leaves one before joining another.
         for batch in product.batches() {
-            for line in held_before(batch).iter().filter(|l| !batch.holds(l)) {
+            for line in held_before(batch)
+                .iter()
+                .filter(|l| !batch.holds(l) || freed.contains(l))
+            {
                 self.delete_allocation(line).await?;
             }
         }
@@ -131,7 +137,7 @@ impl ProductRepository for SqlTransaction {
             for line in batch
                 .allocations()
                 .iter()
-                .filter(|l| !held_before.contains(l))
+                .filter(|l| !held_before.contains(l) || freed.contains(l))
             {
                 self.insert_allocation(batch.reference(), line).await?;
             }
@@ -187,22 +193,27 @@ impl SqlTransaction {
         match before {
             None => {
                 sqlx::query(
-                    "INSERT INTO batches (reference, sku, purchased_quantity, eta) \
-                     VALUES ($1, $2, $3, $4)",
+                    "INSERT INTO batches (reference, sku, purchased_quantity, eta, changed_by) \
+                     VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(reference)
                 .bind(batch.sku().as_str())
                 .bind(qty)
                 .bind(batch.eta().map(|eta| eta.to_string()))
+                .bind(&self.actor)
                 .execute(&mut *self.transaction)
                 .await?;
             }
             Some(before) if before.purchased_quantity() != batch.purchased_quantity() => {
-                sqlx::query("UPDATE batches SET purchased_quantity = $2 WHERE reference = $1")
-                    .bind(reference)
-                    .bind(qty)
-                    .execute(&mut *self.transaction)
-                    .await?;
+                sqlx::query(
+                    "UPDATE batches SET purchased_quantity = $2, changed_by = $3 \
+                     WHERE reference = $1",
+                )
+                .bind(reference)
+                .bind(qty)
+                .bind(&self.actor)
+                .execute(&mut *self.transaction)
+                .await?;
             }
             Some(_) => {}
         }
@@ -225,12 +236,13 @@ impl SqlTransaction {
         line: &OrderLine,
     ) -> Result<(), StoreError> {
         let insert = sqlx::query(
-            "INSERT INTO allocations (batch_id, orderid, sku, qty, allocated_at) \
-             SELECT id, $1, $2, $3, $5 FROM batches WHERE reference = $4",
+            "INSERT INTO allocations (batch_id, orderid, sku, qty, allocated_at, allocated_by) \
+             SELECT id, $1, $2, $3, $5, $6 FROM batches WHERE reference = $4",
         );
         bind_line(insert, line)
             .bind(reference.as_str())
             .bind(&self.started_at)
+            .bind(&self.actor)
             .execute(&mut *self.transaction)
             .await?;
         Ok(())

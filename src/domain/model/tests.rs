@@ -301,6 +301,7 @@ fn shrinking_a_batch_frees_the_newest_lines_until_it_fits() {
         reference: reference("b1"),
         qty: qty(11),
     });
+    assert_eq!(product.freed_lines(), [third.clone(), second.clone()]);
     let freed = [third, second].map(|line| {
         Event::Deallocated(Deallocated {
             line,

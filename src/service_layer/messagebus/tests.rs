@@ -447,3 +447,62 @@ async fn the_stock_team_is_mailed_of_every_line_out_of_stock() {
         .await
         .unwrap();
 }
+
+mod roles {
+    use super::*;
+    use crate::domain::commands::Command;
+    use crate::domain::staff::{Actor, Permission, Role};
+
+    fn actor(name: &str, role: Role) -> Actor {
+        Actor {
+            name: name.into(),
+            role,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_role_that_may_not_run_a_command_changes_nothing() {
+        let (bus, store) = bus();
+        let viewer = actor("vic", Role::Viewer);
+        let refused = bus
+            .handle_as(&viewer, create_batch("b1", "LAMP", 10, None))
+            .await;
+        assert!(matches!(
+            refused,
+            Err(ServiceError::Forbidden {
+                role: Role::Viewer,
+                permission: Permission::ManageStock
+            })
+        ));
+        let clerk = actor("carl", Role::Clerk);
+        let refused = bus
+            .handle_as(&clerk, create_batch("b1", "LAMP", 10, None))
+            .await;
+        assert_eq!(
+            refused.unwrap_err().to_string(),
+            "A clerk may not add batches or change their quantities"
+        );
+        let state = store.state();
+        assert_eq!((state.commits, state.products.len()), (0, 0));
+        assert!(state.command_log.is_empty());
+    }
+
+    #[tokio::test]
+    async fn each_command_is_logged_with_whom_it_ran_for() {
+        let (bus, store) = bus();
+        let batch = create_batch("b1", "LAMP", 10, None);
+        let order_line = allocate("o1", "LAMP", 2);
+        bus.handle_as(&actor("mia", Role::Manager), batch.clone())
+            .await
+            .unwrap();
+        bus.handle_as(&actor("carl", Role::Clerk), order_line.clone())
+            .await
+            .unwrap();
+        bus.handle(change_quantity("b1", 5)).await.unwrap();
+        let log = store.state().command_log;
+        assert_eq!(log[0], ("mia".to_owned(), Command::CreateBatch(batch)));
+        assert_eq!(log[1], ("carl".to_owned(), Command::Allocate(order_line)));
+        assert_eq!(log[2].0, "system");
+        assert_eq!(log.len(), 3);
+    }
+}

@@ -113,13 +113,14 @@ const INCOMING_COLUMNS: [Column; 6] = [
     number("available", "Available"),
 ];
 
-const ALLOCATIONS_COLUMNS: [Column; 6] = [
+const ALLOCATIONS_COLUMNS: [Column; 7] = [
     text("allocated_at", "Allocated"),
     text("orderid", "Order"),
     text("sku", "SKU"),
     number("qty", "Qty"),
     text("batchref", "Batch"),
     text("eta", "Expected"),
+    text("allocated_by", "By"),
 ];
 
 const OUT_OF_STOCK_COLUMNS: [Column; 5] = [
@@ -210,6 +211,11 @@ impl ReportKind {
                     kind: FilterKind::Text,
                 },
                 ORDER,
+                Filter {
+                    name: "by",
+                    label: "Allocated by",
+                    kind: FilterKind::Text,
+                },
             ],
             Self::OutOfStock => &[
                 Filter {

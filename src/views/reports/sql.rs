@@ -191,8 +191,10 @@ impl Source {
                 conditions.equals("a.sku", query.get("sku"));
                 conditions.equals("a.batchref", query.get("batch"));
                 conditions.equals("a.orderid", query.get("order"));
+                conditions.equals("a.allocated_by", query.get("by"));
                 Self {
-                    select: "SELECT a.allocated_at, a.orderid, a.sku, a.qty, a.batchref, b.eta \
+                    select: "SELECT a.allocated_at, a.orderid, a.sku, a.qty, a.batchref, b.eta, \
+                             a.allocated_by \
                              FROM allocations_view a \
                              LEFT JOIN batches_view b ON b.reference = a.batchref",
                     conditions,
@@ -204,6 +206,7 @@ impl Source {
                             "batchref" => "a.batchref",
                             // Warehouse stock (no ETA) first.
                             "eta" => "COALESCE(b.eta, '')",
+                            "allocated_by" => "COALESCE(a.allocated_by, '')",
                             // Indexed with the tie-breaker: the first page reads 100 rows.
                             _ => "a.allocated_at",
                         },
@@ -305,6 +308,7 @@ fn cells(kind: ReportKind, row: &AnyRow, today: NaiveDate) -> Result<ReportRow, 
             number(3)?.to_string(),
             text(4)?,
             eta_text(optional(5)?.as_deref()),
+            optional(6)?.unwrap_or_else(|| "—".to_owned()),
         ],
         ReportKind::OutOfStock => vec![
             instant_text(&text(0)?),
@@ -332,6 +336,14 @@ fn week_of(date: &str) -> Option<NaiveDate> {
 }
 
 impl Reports {
+    /// The latest commands, of one actor when `actor` is given: the command log.
+    pub async fn activity(
+        &self,
+        actor: Option<&str>,
+    ) -> Result<Vec<crate::views::activity::ActivityEntry>, StoreError> {
+        crate::views::activity::latest(&self.pool, actor).await
+    }
+
     pub fn new(pool: AnyPool) -> Self {
         Self { pool }
     }
@@ -592,6 +604,7 @@ fn totals_row(
             String::new(),
             String::new(),
             sum(1)?.to_string(),
+            String::new(),
             String::new(),
             String::new(),
         ],
