@@ -780,3 +780,54 @@ async fn oversized_bodies_are_refused_before_they_are_read() {
     assert!(streamed.status.is_client_error(), "{}", streamed.status);
     assert_eq!(desk.count("batches").await, 0);
 }
+
+#[tokio::test]
+async fn pages_say_who_allocated_a_line_and_who_changed_a_batch() {
+    let clerk = Visit::as_role(Role::Clerk).await;
+    let services = clerk.app.db().services().await;
+    let mia = Actor {
+        name: "mia".into(),
+        role: Role::Manager,
+    };
+    services
+        .bus
+        .handle_as(&mia, common::create_batch("b1", "LAMP", 10, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        clerk.fetch("/api/allocate", LINE).await.status,
+        StatusCode::OK
+    );
+    let token = clerk.token(Role::Clerk).await;
+    let by_token = json!({"orderid": "o2", "sku": "LAMP", "qty": 1});
+    assert_eq!(
+        clerk.api("/allocate", by_token, Some(&token)).await.status,
+        StatusCode::ACCEPTED
+    );
+
+    let order = clerk.page("/orders/o1").await.body;
+    assert!(order.contains("<td>clerk</td>"), "{order}");
+    let batch = clerk.page("/batches/b1").await.body;
+    assert!(
+        batch.contains(r#"data-figure="changed-by">mia<"#),
+        "{batch}"
+    );
+    assert!(batch.contains("<td>token:shop</td>"), "{batch}");
+
+    let activity = clerk.page("/activity?by=clerk").await.body;
+    assert!(
+        activity.contains("Allocated 2 × LAMP of order o1"),
+        "{activity}"
+    );
+    assert!(!activity.contains("Added batch"), "only the clerk's");
+    let everyone = clerk.page("/activity").await.body;
+    assert!(everyone.contains("Added batch b1 of 10 × LAMP, in the warehouse"));
+    let report = clerk
+        .page("/reports/allocations?by=token%3Ashop")
+        .await
+        .body;
+    assert!(
+        report.contains(">o2<") && !report.contains(">o1<"),
+        "{report}"
+    );
+}

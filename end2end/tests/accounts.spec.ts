@@ -1,5 +1,5 @@
 import { MANAGER, anonymous, expect, hydrated, signIn, test } from "./fixtures";
-import { unique } from "./desk";
+import { addBatch, allocate, rows, unique } from "./desk";
 
 // Runs first (files run in name order): the desk is fresh, with no account yet.
 anonymous("a fresh desk sets up its first manager, who signs out and back in", async ({ page }) => {
@@ -54,6 +54,10 @@ test("a clerk made on the accounts page allocates but sees no batch forms", asyn
   await add.getByRole("button", { name: "Add account" }).click();
   await expect(page.locator("table.accounts")).toContainText(clerk.username);
 
+  const sku = unique("CLERK-LAMP");
+  const ref = unique("clerk-batch");
+  await addBatch(page, { ref, sku, qty: 10 });
+
   await page.getByRole("button", { name: "Sign out" }).click();
   await signIn(page, clerk);
   const nav = page.getByRole("navigation", { name: "Main" });
@@ -61,8 +65,18 @@ test("a clerk made on the accounts page allocates but sees no batch forms", asyn
   await expect(nav.getByRole("link", { name: "Accounts" })).toHaveCount(0);
   await page.goto("/batches");
   await expect(page.getByRole("heading", { name: "Add batch" })).toHaveCount(0);
-  await page.goto("/allocate");
-  await expect(page.getByRole("button", { name: "Allocate", exact: true })).toBeVisible();
+  await page.goto(`/batches/${ref}`);
+  await expect(page.getByRole("heading", { name: "Change quantity" })).toHaveCount(0);
+  await expect(page.locator('[data-figure="changed-by"]')).toHaveText(MANAGER.username);
+
+  // What the clerk does is recorded as the clerk's.
+  const orderid = unique("clerk-order");
+  await allocate(page, { orderid, sku, qty: 2 });
+  await expect(page).toHaveURL(`/orders/${orderid}`);
+  expect(await rows(page, "allocations")).toEqual([[sku, ref, "2", clerk.username]]);
+  await page.goto(`/activity?by=${clerk.username}`);
+  await expect(page.locator("table.activity tbody tr")).toHaveCount(1);
+  await expect(page.locator("table.activity")).toContainText(`Allocated 2 × ${sku} of order ${orderid}`);
 });
 
 test("an API token is shown once, works, and stops working when revoked", async ({ page, playwright, baseURL }) => {

@@ -34,11 +34,11 @@ test.describe("with JavaScript", () => {
 
     await expect(page).toHaveURL(`/orders/${orderid}`);
     await expect(page.locator("table.allocations")).toBeVisible();
-    expect(await rows(page, "allocations")).toEqual([[sku, early, "4"]]);
+    expect(await rows(page, "allocations")).toEqual([[sku, early, "4", "manager"]]);
 
     // A reload after the redirect sends nothing again.
     await page.reload();
-    expect(await rows(page, "allocations")).toEqual([[sku, early, "4"]]);
+    expect(await rows(page, "allocations")).toEqual([[sku, early, "4", "manager"]]);
     await page.goto(`/batches/${early}`);
     expect(await figure(page, "allocated")).toBe("4");
   });
@@ -82,7 +82,7 @@ test.describe("with JavaScript", () => {
     await addBatch(page, { ref: shipment, sku, qty: 10, eta: "2031-03-01" });
     await allocate(page, { orderid, sku, qty: 8 });
     await expect(page).toHaveURL(`/orders/${orderid}`);
-    expect(await rows(page, "allocations")).toEqual([[sku, stock, "8"]]);
+    expect(await rows(page, "allocations")).toEqual([[sku, stock, "8", "manager"]]);
 
     await page.getByRole("link", { name: stock }).click();
     await expect(page).toHaveURL(`/batches/${stock}`);
@@ -95,7 +95,7 @@ test.describe("with JavaScript", () => {
     await expect(page.locator('[data-figure="purchased"]')).toHaveText("5");
     await expect(page.locator('[data-figure="allocated"]')).toHaveText("0");
     await page.goto(`/orders/${orderid}`);
-    expect(await rows(page, "allocations")).toEqual([[sku, shipment, "8"]]);
+    expect(await rows(page, "allocations")).toEqual([[sku, shipment, "8", "manager"]]);
   });
 
   test("deallocating a line frees its units", async ({ page }) => {
@@ -170,7 +170,7 @@ test.describe("without JavaScript", () => {
 
     await allocate(page, { orderid, sku, qty: 5 });
     await expect(page).toHaveURL(`/orders/${orderid}`);
-    expect(await rows(page, "allocations")).toEqual([[sku, ref, "5"]]);
+    expect(await rows(page, "allocations")).toEqual([[sku, ref, "5", "manager"]]);
   });
 
   test("a refused form shows the message and keeps the input", async ({ page }) => {

@@ -30,6 +30,9 @@ test("every page is reachable from the navigation", async ({ page }) => {
     ["Batches", "/batches", "Batches"],
     ["Allocate", "/allocate", "Allocate order line"],
     ["Orders", "/orders", "Orders"],
+    ["Reports", "/reports", "Reports"],
+    ["Activity", "/activity", "Activity"],
+    ["Accounts", "/accounts", "Accounts"],
     ["Stock", "/", "Stock"],
   ]) {
     await nav.getByRole("link", { name, exact: true }).click();

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use super::common::{Column, eta_text, failure, listing, loading, set_status};
+use super::common::{Column, by_text, eta_text, failure, listing, loading, set_status};
 use super::form::{Field, FormError, FormMessage, Submission, refusal};
 use super::reads::{BatchDetail, batch};
 use super::session::Allowed;
@@ -85,11 +85,16 @@ fn BatchDetailView(
                         <A href=routes::order(&line.orderid)>{line.orderid.clone()}</A>
                     </td>
                     <td class="number">{line.qty}</td>
+                    <td>{by_text(line.allocated_by)}</td>
                 </tr>
             }
         })
         .collect();
-    let columns = [Column::Text("Order"), Column::Number("Quantity")];
+    let columns = [
+        Column::Text("Order"),
+        Column::Number("Quantity"),
+        Column::Text("Allocated by"),
+    ];
     let reference = batch.reference.clone();
     let purchased = batch.purchased.to_string();
     let lines = listing(
@@ -123,6 +128,10 @@ fn BatchDetailView(
             <div>
                 <dt>"Available"</dt>
                 <dd class="number" data-figure="available">{batch.available}</dd>
+            </div>
+            <div>
+                <dt>"Last changed by"</dt>
+                <dd data-figure="changed-by">{by_text(batch.changed_by.clone())}</dd>
             </div>
         </dl>
         <h2>"Allocated order lines"</h2>

@@ -4,6 +4,11 @@ use leptos::prelude::*;
 
 pub use crate::views::{eta_text, instant_text};
 
+/// Who did something, as recorded; "—" when it was done before accounts existed.
+pub fn by_text(by: Option<String>) -> String {
+    by.unwrap_or_else(|| "—".to_owned())
+}
+
 /// Shown while a page's data loads (only ever seen with JavaScript on).
 pub fn loading() -> impl IntoView {
     view! { <p class="loading">"Loading…"</p> }

@@ -3,6 +3,7 @@
 //! a server function, which redirects to the page that shows the result.
 
 mod accounts;
+mod activity;
 mod allocate;
 mod batch;
 mod batches;
@@ -66,6 +67,7 @@ pub fn App() -> impl IntoView {
                     </Allowed>
                     <A href="/orders">"Orders"</A>
                     <A href="/reports">"Reports"</A>
+                    <A href="/activity">"Activity"</A>
                     <Allowed permission=Permission::ManageAccounts>
                         <A href="/accounts">"Accounts"</A>
                     </Allowed>
@@ -85,6 +87,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reports") view=reports::ReportsPage ssr=SsrMode::Async />
                     <Route path=path!("/reports/:report") view=reports::ReportPage ssr=SsrMode::Async />
                     <Route path=path!("/accounts") view=accounts::AccountsPage ssr=SsrMode::Async />
+                    <Route path=path!("/activity") view=activity::ActivityPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=session::LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/setup") view=session::SetupPage ssr=SsrMode::Async />
                 </Routes>

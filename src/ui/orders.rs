@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::components::{A, Form, Redirect};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::common::{Column, failure, instant_text, listing, loading};
+use super::common::{Column, by_text, failure, instant_text, listing, loading};
 use super::form::{FormMessage, Submission, refusal};
 use super::reads::{OrderDetail, order};
 use super::session::Allowed;
@@ -164,6 +164,7 @@ fn OrderDetailView(
                         <A href=routes::batch(&line.batchref)>{line.batchref.clone()}</A>
                     </td>
                     <td class="number">{line.qty}</td>
+                    <td>{by_text(line.allocated_by)}</td>
                     <td class="row-action">
                         <Allowed permission=Permission::Allocate>
                             <DeallocateButton
@@ -182,6 +183,7 @@ fn OrderDetailView(
         Column::Text("SKU"),
         Column::Text("Batch"),
         Column::Number("Quantity"),
+        Column::Text("Allocated by"),
         Column::Unlabelled("Actions"),
     ];
     let allocated = listing(
