@@ -125,7 +125,7 @@ async fn main() {
     store.rebuild_read_models().await.expect("rebuild");
     // Every request carries a clerk's API token, as the shop's would: the pages accept
     // it too, and each request pays for looking it up.
-    let token = Staff::new(store.clone(), Duration::from_secs(3600))
+    let token = Staff::new(Arc::new(store.clone()), Duration::from_secs(3600))
         .create_token(&Actor::system(), "load", Role::Clerk)
         .await
         .expect("an API token");

@@ -77,7 +77,7 @@ pub async fn bootstrap(config: &Config) -> Result<Services, BootstrapError> {
         );
     }
     Ok(Services {
-        staff: Staff::new(store.clone(), config.session_idle),
+        staff: Staff::new(Arc::new(store.clone()), config.session_idle),
         anonymous_api_role: config.anonymous_api_role,
         secure_cookies: config.secure_cookies,
         views,

@@ -105,7 +105,7 @@ async fn create_user(args: Vec<String>) -> Result<(), Failure> {
     let password = password.trim_end_matches(['\r', '\n']);
     let config = Config::from_env()?;
     let (store, _) = open_store(&config).await?;
-    let staff = Staff::new(store, config.session_idle);
+    let staff = Staff::new(Arc::new(store), config.session_idle);
     let username = staff
         .create_account(&Actor::system(), username, password, role)
         .await?;

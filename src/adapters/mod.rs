@@ -1,5 +1,6 @@
 //! Adapters: the ports the service layer talks through, and their implementations.
 
+pub mod accounts;
 pub mod notifications;
 pub mod outbox;
 pub mod read_model;

@@ -7,11 +7,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use tokio::sync::Semaphore;
+
 use crate::adapters::StoreError;
+use crate::adapters::accounts::{AccountRecord, AccountStore, TokenRecord};
 use crate::adapters::secrets::{
     decoy_hash, hash_password, new_token, token_digest, verify_password,
 };
-use crate::adapters::sql::{AccountRecord, SqlStore, TokenRecord};
 use crate::domain::staff::{Actor, Permission, Role, Username};
 
 /// Shortest password accepted.
@@ -71,20 +73,25 @@ pub struct SessionToken(pub String);
 
 #[derive(Clone)]
 pub struct Staff {
-    store: SqlStore,
+    store: Arc<dyn AccountStore>,
     /// A session unused this long has ended.
     idle: Duration,
     throttle: Arc<Throttle>,
+    /// Turns at argon2: as many at once as there are cores.
+    hashing: Arc<Semaphore>,
     /// Once the desk has an account it always has: no more queries to ask.
     set_up: Arc<AtomicBool>,
 }
 
 impl Staff {
-    pub fn new(store: SqlStore, idle: Duration) -> Self {
+    pub fn new(store: Arc<dyn AccountStore>, idle: Duration) -> Self {
         Self {
             store,
             idle,
             throttle: Arc::default(),
+            hashing: Arc::new(Semaphore::new(
+                std::thread::available_parallelism().map_or(2, usize::from),
+            )),
             set_up: Arc::default(),
         }
     }
@@ -116,7 +123,7 @@ impl Staff {
         check_password(password)?;
         let id = self
             .store
-            .insert_first_manager(&username, &hash_password(password), now())
+            .insert_first_manager(&username, &self.hash(password).await?, now())
             .await?
             .ok_or(StaffError::AlreadySetUp)?;
         self.set_up.store(true, Ordering::Relaxed);
@@ -131,38 +138,34 @@ impl Staff {
         ))
     }
 
-    /// Checks a username and password and starts a session. After
-    /// [`MAX_FAILED_SIGN_INS`] failures a username is locked for a while, whether it
-    /// exists or not.
+    /// Checks a username and password and starts a session. A username is locked for
+    /// a while after [`MAX_FAILED_SIGN_INS`] attempts that did not succeed, whether it
+    /// exists or not; the attempt counts before the (slow) check, so a burst of
+    /// parallel guesses gets no further.
     pub async fn sign_in(
         &self,
         username: &str,
         password: &str,
     ) -> Result<SessionToken, StaffError> {
-        let key = username.trim().to_lowercase();
-        if let Some(wait) = self.throttle.locked(&key) {
+        // A name no account can have: refused at once, and nothing to count.
+        let Ok(username) = Username::parse(username) else {
+            return Err(StaffError::WrongCredentials);
+        };
+        if let Err(wait) = self.throttle.attempt(username.as_str()) {
             return Err(StaffError::Throttled(wait.as_secs().div_ceil(60)));
         }
-        let credentials = match Username::parse(username) {
-            Ok(username) => self.store.credentials(&username).await?,
-            Err(_) => None,
-        };
-        let hash = credentials
-            .as_ref()
-            .map_or(decoy_hash(), |c| c.password_hash.as_str());
-        let matches = password.len() <= MAX_PASSWORD_LEN && verify_password(password, hash);
+        let credentials = self.store.credentials(&username).await?;
+        let hash = credentials.as_ref().map(|c| c.password_hash.clone());
+        let matches = password.len() <= MAX_PASSWORD_LEN && self.verify(password, hash).await;
         match credentials {
             Some(credentials) if matches => {
                 if !credentials.active {
                     return Err(StaffError::Disabled);
                 }
-                self.throttle.forget(&key);
+                self.throttle.forget(username.as_str());
                 self.start_session(credentials.account_id).await
             }
-            _ => {
-                self.throttle.failed(key);
-                Err(StaffError::WrongCredentials)
-            }
+            _ => Err(StaffError::WrongCredentials),
         }
     }
 
@@ -200,7 +203,7 @@ impl Staff {
         check_password(password)?;
         match self
             .store
-            .insert_account(&username, &hash_password(password), role, now())
+            .insert_account(&username, &self.hash(password).await?, role, now())
             .await
         {
             Ok(_) => {
@@ -293,6 +296,37 @@ impl Staff {
         }))
     }
 
+    /// Whether `password` matches `hash` (or, for an unknown username, a decoy that
+    /// takes as long). Argon2 runs off the async workers, a few at a time, so that
+    /// guessing cannot stall the server.
+    async fn verify(&self, password: &str, hash: Option<String>) -> bool {
+        let Ok(_turn) = self.hashing.acquire().await else {
+            return false;
+        };
+        let password = password.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let hash = match &hash {
+                Some(hash) => hash.as_str(),
+                None => decoy_hash(),
+            };
+            verify_password(&password, hash)
+        })
+        .await
+        .unwrap_or(false)
+    }
+
+    async fn hash(&self, password: &str) -> Result<String, StaffError> {
+        let _turn = self
+            .hashing
+            .acquire()
+            .await
+            .map_err(|e| StaffError::Store(StoreError::Backend(Box::new(e))))?;
+        let password = password.to_owned();
+        tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|e| StaffError::Store(StoreError::Backend(Box::new(e))))
+    }
+
     async fn start_session(&self, account_id: i64) -> Result<SessionToken, StaffError> {
         let token = new_token();
         let now = now();
@@ -355,39 +389,47 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-/// Failed sign-ins per username, in this process: enough to make guessing slow.
+/// Sign-in attempts per username, in this process: enough to make guessing slow.
 #[derive(Default)]
 struct Throttle {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    attempts: Mutex<HashMap<String, (u32, Instant)>>,
 }
 
-/// Past this many usernames tracked, those whose lockout is over are let go.
+/// Past this many usernames tracked, those whose lockout is over are let go, and then
+/// the one tried longest ago.
 const THROTTLE_CAPACITY: usize = 10_000;
 
 impl Throttle {
-    /// How long `key` is still locked for.
-    fn locked(&self, key: &str) -> Option<Duration> {
-        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let (count, since) = failures.get(key)?;
-        let elapsed = since.elapsed();
-        (*count >= MAX_FAILED_SIGN_INS && elapsed < LOCKOUT).then(|| LOCKOUT - elapsed)
+    /// Counts an attempt for `key`, unless it is locked: then how long it still is.
+    fn attempt(&self, key: &str) -> Result<(), Duration> {
+        let mut attempts = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
+        if attempts.len() >= THROTTLE_CAPACITY && !attempts.contains_key(key) {
+            attempts.retain(|_, (_, last)| last.elapsed() < LOCKOUT);
+            let oldest = attempts
+                .iter()
+                .min_by_key(|(_, (_, last))| *last)
+                .map(|(key, _)| key.clone());
+            if let Some(oldest) = oldest.filter(|_| attempts.len() >= THROTTLE_CAPACITY) {
+                attempts.remove(&oldest);
+            }
+        }
+        let (count, last) = attempts
+            .entry(key.to_owned())
+            .or_insert((0, Instant::now()));
+        if last.elapsed() >= LOCKOUT {
+            *count = 0;
+        }
+        if *count >= MAX_FAILED_SIGN_INS {
+            return Err(LOCKOUT.saturating_sub(last.elapsed()));
+        }
+        *count += 1;
+        *last = Instant::now();
+        Ok(())
     }
 
-    fn failed(&self, key: String) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if failures.len() >= THROTTLE_CAPACITY {
-            failures.retain(|_, (_, since)| since.elapsed() < LOCKOUT);
-        }
-        let entry = failures.entry(key).or_insert((0, Instant::now()));
-        if entry.1.elapsed() >= LOCKOUT {
-            *entry = (0, Instant::now());
-        }
-        entry.0 += 1;
-        entry.1 = Instant::now();
-    }
-
+    /// A successful sign-in: the count starts again.
     fn forget(&self, key: &str) {
-        self.failures
+        self.attempts
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(key);
@@ -399,17 +441,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_username_is_locked_after_repeated_failures_only() {
+    fn a_username_is_locked_after_repeated_attempts_until_one_succeeds() {
         let throttle = Throttle::default();
-        for _ in 1..MAX_FAILED_SIGN_INS {
-            throttle.failed("ada".into());
+        for _ in 0..MAX_FAILED_SIGN_INS {
+            assert_eq!(throttle.attempt("ada"), Ok(()));
         }
-        assert_eq!(throttle.locked("ada"), None);
-        throttle.failed("ada".into());
-        assert!(throttle.locked("ada").is_some_and(|wait| wait <= LOCKOUT));
-        assert_eq!(throttle.locked("bob"), None);
+        assert!(throttle.attempt("ada").is_err_and(|wait| wait <= LOCKOUT));
+        assert_eq!(throttle.attempt("bob"), Ok(()));
         throttle.forget("ada");
-        assert_eq!(throttle.locked("ada"), None);
+        assert_eq!(throttle.attempt("ada"), Ok(()));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test crate uses its own subset of these helpers
 
 pub mod http;
+pub mod proxy;
 pub mod server;
 pub mod smtp;
 
@@ -151,7 +152,7 @@ impl TestDb {
     /// Adds an account with `role` (password `password`), and answers a session
     /// token of theirs.
     pub async fn signed_in(&self, username: &str, role: Role) -> String {
-        let staff = Staff::new(self.store().await, Duration::from_secs(3600));
+        let staff = Staff::new(Arc::new(self.store().await), Duration::from_secs(3600));
         staff
             .create_account(&Actor::system(), username, PASSWORD, role)
             .await

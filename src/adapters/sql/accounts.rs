@@ -1,45 +1,15 @@
-//! Staff accounts, sessions and API tokens in SQL. Tokens arrive here as digests only.
+//! Staff accounts, sessions and API tokens in SQL.
 
+use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::SqlStore;
 use crate::adapters::StoreError;
+use crate::adapters::accounts::{
+    AccountRecord, AccountStore, Credentials, SessionRecord, TokenRecord,
+};
 use crate::domain::staff::{Role, Username};
-
-/// An account as the accounts page lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccountRecord {
-    pub username: Username,
-    pub role: Role,
-    pub created_at: i64,
-    pub disabled_at: Option<i64>,
-}
-
-/// What signing in checks.
-pub struct Credentials {
-    pub account_id: i64,
-    pub password_hash: String,
-    pub active: bool,
-}
-
-/// An API token as the accounts page lists it: never the token itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenRecord {
-    pub id: i64,
-    pub name: String,
-    pub role: Role,
-    pub created_by: String,
-    pub created_at: i64,
-    pub revoked_at: Option<i64>,
-}
-
-/// The account behind a live session.
-pub struct SessionRecord {
-    pub username: Username,
-    pub role: Role,
-    pub expires_at: i64,
-}
 
 fn decode<T, E: std::fmt::Display>(value: Result<T, E>) -> Result<T, StoreError> {
     value.map_err(|e| StoreError::Backend(format!("unreadable account data: {e}").into()))
@@ -53,15 +23,15 @@ fn username(row: &AnyRow) -> Result<Username, StoreError> {
     decode(Username::parse(&row.try_get::<String, _>("username")?))
 }
 
-impl SqlStore {
-    pub async fn count_accounts(&self) -> Result<i64, StoreError> {
+#[async_trait]
+impl AccountStore for SqlStore {
+    async fn count_accounts(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT count(*) FROM accounts")
             .fetch_one(&self.pool)
             .await?)
     }
 
-    /// Adds an account. A taken username is a [`StoreError::Conflict`].
-    pub async fn insert_account(
+    async fn insert_account(
         &self,
         username: &Username,
         password_hash: &str,
@@ -80,18 +50,19 @@ impl SqlStore {
         .await?)
     }
 
-    /// Adds the first manager, unless the desk has one already (`None`). Of two
-    /// visitors setting up at once, one wins.
-    pub async fn insert_first_manager(
+    async fn insert_first_manager(
         &self,
         username: &Username,
         password_hash: &str,
         now: i64,
     ) -> Result<Option<i64>, StoreError> {
         let mut transaction = self.pool.begin().await?;
-        let taken: i64 = sqlx::query_scalar("SELECT count(*) FROM first_manager")
-            .fetch_one(&mut *transaction)
-            .await?;
+        // An account made otherwise (`create-user`) has set the desk up as well.
+        let taken: i64 = sqlx::query_scalar(
+            "SELECT (SELECT count(*) FROM first_manager) + (SELECT count(*) FROM accounts)",
+        )
+        .fetch_one(&mut *transaction)
+        .await?;
         if taken > 0 {
             return Ok(None);
         }
@@ -119,10 +90,7 @@ impl SqlStore {
         }
     }
 
-    pub async fn credentials(
-        &self,
-        username: &Username,
-    ) -> Result<Option<Credentials>, StoreError> {
+    async fn credentials(&self, username: &Username) -> Result<Option<Credentials>, StoreError> {
         let row =
             sqlx::query("SELECT id, password_hash, disabled_at FROM accounts WHERE username = $1")
                 .bind(username.as_str())
@@ -138,7 +106,7 @@ impl SqlStore {
         .transpose()
     }
 
-    pub async fn accounts(&self) -> Result<Vec<AccountRecord>, StoreError> {
+    async fn accounts(&self) -> Result<Vec<AccountRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT username, role, created_at, disabled_at FROM accounts ORDER BY username",
         )
@@ -156,8 +124,7 @@ impl SqlStore {
             .collect()
     }
 
-    /// Whether the account exists.
-    pub async fn set_role(&self, username: &Username, role: Role) -> Result<bool, StoreError> {
+    async fn set_role(&self, username: &Username, role: Role) -> Result<bool, StoreError> {
         let done = sqlx::query("UPDATE accounts SET role = $1 WHERE username = $2")
             .bind(role.as_str())
             .bind(username.as_str())
@@ -166,9 +133,7 @@ impl SqlStore {
         Ok(done.rows_affected() > 0)
     }
 
-    /// Disables (`Some(when)`) or enables (`None`) the account; a disabled account's
-    /// sessions end at once. Whether the account exists.
-    pub async fn set_disabled(
+    async fn set_disabled(
         &self,
         username: &Username,
         disabled_at: Option<i64>,
@@ -190,8 +155,7 @@ impl SqlStore {
         Ok(done.rows_affected() > 0)
     }
 
-    /// Starts a session; sessions expired by `now` are cleared away on the way.
-    pub async fn insert_session(
+    async fn insert_session(
         &self,
         digest: &str,
         account_id: i64,
@@ -213,12 +177,7 @@ impl SqlStore {
         Ok(())
     }
 
-    /// The active account of a session not expired at `now`.
-    pub async fn session(
-        &self,
-        digest: &str,
-        now: i64,
-    ) -> Result<Option<SessionRecord>, StoreError> {
+    async fn session(&self, digest: &str, now: i64) -> Result<Option<SessionRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT a.username, a.role, s.expires_at FROM sessions s \
              JOIN accounts a ON a.id = s.account_id \
@@ -238,7 +197,7 @@ impl SqlStore {
         .transpose()
     }
 
-    pub async fn extend_session(&self, digest: &str, expires_at: i64) -> Result<(), StoreError> {
+    async fn extend_session(&self, digest: &str, expires_at: i64) -> Result<(), StoreError> {
         sqlx::query("UPDATE sessions SET expires_at = $1 WHERE token_hash = $2")
             .bind(expires_at)
             .bind(digest)
@@ -247,7 +206,7 @@ impl SqlStore {
         Ok(())
     }
 
-    pub async fn delete_session(&self, digest: &str) -> Result<(), StoreError> {
+    async fn delete_session(&self, digest: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(digest)
             .execute(&self.pool)
@@ -255,7 +214,7 @@ impl SqlStore {
         Ok(())
     }
 
-    pub async fn insert_token(
+    async fn insert_token(
         &self,
         name: &str,
         digest: &str,
@@ -276,8 +235,7 @@ impl SqlStore {
         .await?)
     }
 
-    /// The name and role of an unrevoked token.
-    pub async fn token(&self, digest: &str) -> Result<Option<(String, Role)>, StoreError> {
+    async fn token(&self, digest: &str) -> Result<Option<(String, Role)>, StoreError> {
         let row = sqlx::query(
             "SELECT name, role FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
         )
@@ -288,7 +246,7 @@ impl SqlStore {
             .transpose()
     }
 
-    pub async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+    async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, name, role, created_by, created_at, revoked_at FROM api_tokens ORDER BY id",
         )
@@ -308,8 +266,7 @@ impl SqlStore {
             .collect()
     }
 
-    /// Whether a live token was revoked.
-    pub async fn revoke_token(&self, id: i64, now: i64) -> Result<bool, StoreError> {
+    async fn revoke_token(&self, id: i64, now: i64) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
         )

@@ -8,11 +8,11 @@ mod read_model;
 mod rebuild;
 mod repository;
 
-pub use accounts::{AccountRecord, Credentials, SessionRecord, TokenRecord};
 pub use outbox::{Claimed, Outcome};
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -55,6 +55,10 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 /// meet at the version check (PostgreSQL).
 const MAX_CONNECTIONS: u32 = 16;
 
+/// How long a request waits for a connection before it is answered 503: long enough
+/// for a queue under load, short enough that a database outage fails fast.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Backend {
     Sqlite,
@@ -94,7 +98,9 @@ impl SqlStore {
         sqlx::any::install_default_drivers();
         let backend = Backend::of(url)?;
         let options = AnyConnectOptions::from_str(url)?;
-        let mut pool = AnyPoolOptions::new().max_connections(MAX_CONNECTIONS);
+        let mut pool = AnyPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT);
         if backend == Backend::Sqlite {
             pool = pool.after_connect(|connection, _| {
                 Box::pin(async move {
