@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use allocation_desk::bootstrap::bootstrap;
@@ -94,7 +95,10 @@ impl Visit {
     }
 
     async fn staff(&self) -> Staff {
-        Staff::new(self.app.db().store().await, Duration::from_secs(3600))
+        Staff::new(
+            Arc::new(self.app.db().store().await),
+            Duration::from_secs(3600),
+        )
     }
 
     /// A token with `role`, made as a manager would.
@@ -352,7 +356,7 @@ async fn forged_and_expired_cookies_are_refused_and_cleared() {
         .create_account(&Actor::system(), "ada", PASSWORD, Role::Manager)
         .await
         .unwrap();
-    let expired = Staff::new(desk.app.db().store().await, Duration::ZERO)
+    let expired = Staff::new(Arc::new(desk.app.db().store().await), Duration::ZERO)
         .sign_in("ada", PASSWORD)
         .await
         .unwrap()
@@ -752,12 +756,14 @@ async fn an_anonymous_api_role_is_explicit_and_limited_to_the_api() {
         "allowed, but LAMP is unknown"
     );
     assert_eq!(allocate.message(), "Invalid sku LAMP");
-    let page = open.page("/batches").await;
-    assert_eq!(
-        page.status,
-        StatusCode::SEE_OTHER,
-        "pages still need a session"
-    );
+    for page in ["/batches", "/allocate"] {
+        let reply = open.page(page).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::SEE_OTHER,
+            "{page} still needs a session"
+        );
+    }
 }
 
 #[tokio::test]
@@ -830,4 +836,24 @@ async fn pages_say_who_allocated_a_line_and_who_changed_a_batch() {
         report.contains(">o2<") && !report.contains(">o1<"),
         "{report}"
     );
+}
+
+#[tokio::test]
+async fn a_desk_whose_first_account_came_from_the_command_line_is_set_up() {
+    let desk = Visit::anonymous(|config| config).await;
+    desk.staff()
+        .await
+        .create_account(&Actor::system(), "ada", PASSWORD, Role::Manager)
+        .await
+        .unwrap();
+    let grab = desk
+        .post_form(
+            "/api/set_up",
+            "/setup",
+            "username=eve&password=long+enough&confirm=long+enough",
+        )
+        .await;
+    assert!(grab.location.unwrap().contains("first+manager+already"));
+    assert!(grab.headers.get(header::SET_COOKIE).is_none());
+    assert_eq!(desk.count("accounts").await, 1);
 }

@@ -37,9 +37,13 @@ fn is_public(path: &str) -> bool {
     ) || path.starts_with("/pkg/")
 }
 
-/// The JSON contract, which machines call.
-fn is_contract(path: &str) -> bool {
-    matches!(path, "/add_batch" | "/allocate" | "/deallocate") || path.starts_with("/allocations/")
+/// The JSON contract, which machines call. `GET /allocate` is the page, not this.
+fn is_contract(method: &Method, path: &str) -> bool {
+    match *method {
+        Method::POST => matches!(path, "/add_batch" | "/allocate" | "/deallocate"),
+        Method::GET => path.starts_with("/allocations/"),
+        _ => false,
+    }
 }
 
 /// Lets in whoever may come in, with their [`Actor`] in the request's extensions.
@@ -51,7 +55,8 @@ pub async fn admit(State(services): State<Services>, mut request: Request, next:
     if is_public(&path) {
         return next.run(request).await;
     }
-    match identify(&services, request.headers(), is_contract(&path)).await {
+    let contract = is_contract(request.method(), &path);
+    match identify(&services, request.headers(), contract).await {
         Ok(Some(actor)) => {
             request.extensions_mut().insert(actor);
             next.run(request).await

@@ -96,10 +96,16 @@ mod server {
     }
 
     /// Where to go after signing in: a path on this site, never another site.
+    /// Browsers drop tabs and line breaks from a `Location` and read `\` as `/`, so a
+    /// path with any of them, or with a second leading `/`, is refused.
     pub fn local_path(next: Option<&str>) -> String {
         match next {
             Some(path)
-                if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') =>
+                if path.starts_with('/')
+                    && !path[1..].starts_with('/')
+                    && !path
+                        .chars()
+                        .any(|c| c.is_control() || c.is_whitespace() || c == '\\') =>
             {
                 path.to_owned()
             }
@@ -114,6 +120,8 @@ mod server {
             assert_eq!(super::local_path(Some("/orders/o1?x=1")), "/orders/o1?x=1");
             assert_eq!(super::local_path(Some("//evil.example/")), "/");
             assert_eq!(super::local_path(Some("/\\evil.example")), "/");
+            assert_eq!(super::local_path(Some("/\t/evil.example")), "/");
+            assert_eq!(super::local_path(Some("/a\nb")), "/");
             assert_eq!(super::local_path(Some("https://evil.example/")), "/");
             assert_eq!(super::local_path(None), "/");
         }
