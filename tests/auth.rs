@@ -41,15 +41,7 @@ impl Visit {
 
     /// A server function posted by the app's own fetch.
     async fn fetch(&self, endpoint: &str, form: &str) -> Reply {
-        self.app
-            .send(
-                Request::post(endpoint)
-                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .header(header::ACCEPT, "application/json")
-                    .body(Body::from(form.to_owned()))
-                    .unwrap(),
-            )
-            .await
+        self.app.fetch_form(endpoint, form).await
     }
 
     /// A plain form post from a browser on `from`, with no session of the app's.

@@ -34,14 +34,7 @@ impl Desk {
 
     /// The same post as the hydrated app sends it.
     async fn fetch_form(&self, endpoint: &str, form: &str) -> Reply {
-        self.send(
-            Request::post(endpoint)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::ACCEPT, "application/json")
-                .body(Body::from(form.to_owned()))
-                .unwrap(),
-        )
-        .await
+        self.0.fetch_form(endpoint, form).await
     }
 
     async fn get(&self, path: &str) -> Reply {

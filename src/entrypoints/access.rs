@@ -140,31 +140,40 @@ async fn identify(
 
 /// The session token a request carries, if any.
 pub fn session_token(headers: &HeaderMap) -> Option<&str> {
+    cookie_value(headers, SESSION_COOKIE)
+}
+
+/// The value of the cookie `name` a request carries, if any.
+pub fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|cookies| cookies.split(';'))
         .filter_map(|cookie| cookie.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(found, _)| *found == name)
         .map(|(_, value)| value)
 }
 
 /// The `Set-Cookie` of a new session: unreadable to scripts, never sent along with a
 /// cross-site POST, and over HTTPS only unless `SECURE_COOKIES=off`.
 pub fn session_cookie(token: &str, secure: bool) -> HeaderValue {
-    cookie(&format!("{SESSION_COOKIE}={token}"), secure)
+    set_cookie(&format!("{SESSION_COOKIE}={token}"), "Lax", secure)
 }
 
 /// The `Set-Cookie` that removes the session cookie.
 pub fn clear_session_cookie(secure: bool) -> HeaderValue {
-    cookie(&format!("{SESSION_COOKIE}=; Max-Age=0"), secure)
+    set_cookie(&format!("{SESSION_COOKIE}=; Max-Age=0"), "Lax", secure)
 }
 
-fn cookie(value: &str, secure: bool) -> HeaderValue {
+/// A `Set-Cookie` for the whole site, unreadable to scripts. `pair` is `name=value`
+/// and any attributes of its own, which the desk makes of hex digits and digits only.
+pub fn set_cookie(pair: &str, same_site: &str, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{value}; Path=/; HttpOnly; SameSite=Lax{secure}"))
-        .expect("cookie values are hex digits")
+    HeaderValue::from_str(&format!(
+        "{pair}; Path=/; HttpOnly; SameSite={same_site}{secure}"
+    ))
+    .expect("cookies are made of hex digits")
 }
 
 /// The actor the front door let in, for the request being handled.

@@ -108,13 +108,13 @@ pub async fn revoke_token(id: String) -> Result<Submission, ServerFnError> {
 
 #[cfg(feature = "ssr")]
 mod server {
-    use axum::http::{HeaderValue, StatusCode, header};
+    use axum::http::{StatusCode, header};
     use leptos::prelude::{ServerFnError, expect_context, use_context};
 
     use super::{AccountRow, AccountsOverview, TokenRow};
     use crate::bootstrap::Services;
     use crate::domain::staff::{Actor, Role};
-    use crate::entrypoints::access::actor_of;
+    use crate::entrypoints::access::{self, actor_of};
     use crate::service_layer::staff::{Staff, StaffError};
     use crate::ui::form::{FormError, Submission, submit};
 
@@ -167,27 +167,16 @@ mod server {
         set_cookie(&format!("{NEW_TOKEN_COOKIE}={token}; Max-Age=300"), secure);
     }
 
-    fn set_cookie(value: &str, secure: bool) {
-        let secure = if secure { "; Secure" } else { "" };
-        if let Ok(value) = HeaderValue::from_str(&format!(
-            "{value}; Path=/; HttpOnly; SameSite=Strict{secure}"
-        )) {
-            expect_context::<leptos_axum::ResponseOptions>()
-                .append_header(header::SET_COOKIE, value);
-        }
+    fn set_cookie(pair: &str, secure: bool) {
+        expect_context::<leptos_axum::ResponseOptions>().append_header(
+            header::SET_COOKIE,
+            access::set_cookie(pair, "Strict", secure),
+        );
     }
 
     fn new_token() -> Option<String> {
         let parts = use_context::<axum::http::request::Parts>()?;
-        let token = parts
-            .headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|cookies| cookies.split(';'))
-            .filter_map(|cookie| cookie.trim().split_once('='))
-            .find(|(name, _)| *name == NEW_TOKEN_COOKIE)
-            .map(|(_, token)| token.to_owned())?;
+        let token = access::cookie_value(&parts.headers, NEW_TOKEN_COOKIE)?.to_owned();
         let secure = expect_context::<Services>().secure_cookies;
         set_cookie(&format!("{NEW_TOKEN_COOKIE}=; Max-Age=0"), secure);
         Some(token)

@@ -109,6 +109,19 @@ impl App {
         send(&self.router, request).await
     }
 
+    /// A form posted by the app's own fetch (a server function called with
+    /// JavaScript on).
+    pub async fn fetch_form(&self, endpoint: &str, form: &str) -> Reply {
+        self.send(
+            Request::post(endpoint)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ACCEPT, "application/json")
+                .body(Body::from(form.to_owned()))
+                .unwrap(),
+        )
+        .await
+    }
+
     /// Sends `request` exactly as it is: no host, cookie or origin added.
     pub async fn send_raw(&self, request: Request<Body>) -> Reply {
         send(&self.router, request).await
