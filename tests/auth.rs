@@ -10,7 +10,7 @@ use std::time::Duration;
 use allocation_desk::bootstrap::bootstrap;
 use allocation_desk::config::{Config, ReadModelStore};
 use allocation_desk::domain::staff::{Actor, Role};
-use allocation_desk::service_layer::staff::{MAX_FAILED_SIGN_INS, Staff};
+use allocation_desk::service_layer::staff::{MAX_FAILED_SIGN_INS, Staff, TOKEN_RECHECK};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::http::{App, HOST, Reply};
@@ -848,4 +848,27 @@ async fn a_desk_whose_first_account_came_from_the_command_line_is_set_up() {
     assert!(grab.location.unwrap().contains("first+manager+already"));
     assert!(grab.headers.get(header::SET_COOKIE).is_none());
     assert_eq!(desk.count("accounts").await, 1);
+}
+
+#[tokio::test]
+async fn a_token_revoked_on_another_server_stops_within_the_recheck_bound() {
+    let desk = Visit::as_role(Role::Manager).await;
+    // Another server's staff service, on the same database.
+    let elsewhere = desk.staff().await;
+    let token = elsewhere
+        .create_token(&Actor::system(), "shop", Role::Manager)
+        .await
+        .unwrap();
+    assert_eq!(
+        desk.api("/add_batch", batch_json(), Some(&token))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let id = elsewhere.tokens(&Actor::system()).await.unwrap()[0].id;
+    elsewhere.revoke_token(&Actor::system(), id).await.unwrap();
+    tokio::time::sleep(TOKEN_RECHECK + Duration::from_millis(100)).await;
+    let after = desk.api("/allocate", line_json(), Some(&token)).await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(desk.count("allocations").await, 0);
 }

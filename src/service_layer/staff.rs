@@ -25,6 +25,10 @@ pub const MAX_TOKEN_NAME_LEN: usize = 64;
 /// Failed sign-ins to one username before it is locked for [`LOCKOUT`].
 pub const MAX_FAILED_SIGN_INS: u32 = 5;
 pub const LOCKOUT: Duration = Duration::from_secs(15 * 60);
+/// How long a token found live is trusted without asking the database again: how
+/// long a token revoked on another server may still work on this one (on the server
+/// that revokes it, it stops at once).
+pub const TOKEN_RECHECK: Duration = Duration::from_secs(1);
 /// API tokens start with it, so a leaked one is easy to recognise.
 pub const TOKEN_PREFIX: &str = "desk_";
 
@@ -77,6 +81,7 @@ pub struct Staff {
     /// A session unused this long has ended.
     idle: Duration,
     throttle: Arc<Throttle>,
+    live_tokens: Arc<LiveTokens>,
     /// Turns at argon2: as many at once as there are cores.
     hashing: Arc<Semaphore>,
     /// Once the desk has an account it always has: no more queries to ask.
@@ -89,6 +94,7 @@ impl Staff {
             store,
             idle,
             throttle: Arc::default(),
+            live_tokens: Arc::default(),
             hashing: Arc::new(Semaphore::new(
                 std::thread::available_parallelism().map_or(2, usize::from),
             )),
@@ -283,17 +289,29 @@ impl Staff {
         if !self.store.revoke_token(id, now()).await? {
             return Err(StaffError::NoToken(id));
         }
+        self.live_tokens.clear();
         tracing::info!(id, by = by.name, "API token revoked");
         Ok(())
     }
 
-    /// Whom an API token acts for: `token:<name>`, with the token's role.
+    /// Whom an API token acts for: `token:<name>`, with the token's role. A token
+    /// found live is trusted for [`TOKEN_RECHECK`] before the database is asked again:
+    /// machines send one with every request, and that query would cost more than most
+    /// of the work they ask for.
     pub async fn token_actor(&self, token: &str) -> Result<Option<Actor>, StoreError> {
-        let found = self.store.token(&token_digest(token)).await?;
-        Ok(found.map(|(name, role)| Actor {
+        let digest = token_digest(token);
+        if let Some(actor) = self.live_tokens.get(&digest) {
+            return Ok(Some(actor));
+        }
+        let found = self.store.token(&digest).await?;
+        let actor = found.map(|(name, role)| Actor {
             name: format!("token:{name}"),
             role,
-        }))
+        });
+        if let Some(actor) = &actor {
+            self.live_tokens.put(digest, actor.clone());
+        }
+        Ok(actor)
     }
 
     /// Whether `password` matches `hash` (or, for an unknown username, a decoy that
@@ -387,6 +405,37 @@ fn check_password(password: &str) -> Result<(), StaffError> {
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+/// API tokens found live lately, by digest, with when they were found so.
+#[derive(Default)]
+struct LiveTokens {
+    found: Mutex<HashMap<String, (Actor, Instant)>>,
+}
+
+/// Far more live tokens than a desk hands out; past it the memory starts afresh.
+const LIVE_TOKENS_CAPACITY: usize = 10_000;
+
+impl LiveTokens {
+    fn get(&self, digest: &str) -> Option<Actor> {
+        let found = self.found.lock().unwrap_or_else(|e| e.into_inner());
+        found
+            .get(digest)
+            .filter(|(_, when)| when.elapsed() < TOKEN_RECHECK)
+            .map(|(actor, _)| actor.clone())
+    }
+
+    fn put(&self, digest: String, actor: Actor) {
+        let mut found = self.found.lock().unwrap_or_else(|e| e.into_inner());
+        if found.len() >= LIVE_TOKENS_CAPACITY {
+            found.clear();
+        }
+        found.insert(digest, (actor, Instant::now()));
+    }
+
+    fn clear(&self) {
+        self.found.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
 }
 
 /// Sign-in attempts per username, in this process: enough to make guessing slow.
