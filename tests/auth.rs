@@ -297,6 +297,23 @@ async fn through_the_api_each_token_does_exactly_its_role() {
         .await;
     assert_eq!(read.status, StatusCode::OK, "{}", read.body);
     assert_eq!(read.json()[0]["batchref"], "b1");
+
+    // The clerk takes the line back; the manager may allocate and deallocate too.
+    let freed = desk.api("/deallocate", line_json(), Some(&clerk)).await;
+    assert_eq!(freed.status, StatusCode::OK, "{}", freed.body);
+    assert_eq!(desk.count("allocations").await, 0);
+    let again = json!({"orderid": "o2", "sku": "LAMP", "qty": 2});
+    assert_eq!(
+        desk.api("/allocate", again.clone(), Some(&manager))
+            .await
+            .status,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        desk.api("/deallocate", again, Some(&manager)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(desk.count("allocations").await, 0);
 }
 
 #[tokio::test]
