@@ -1,7 +1,7 @@
 //! The product repository over SQL: a product is its row, its batches and their
 //! allocations; saving writes only what changed since it was loaded.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -118,26 +118,29 @@ impl ProductRepository for SqlTransaction {
         let held_before = |batch: &Batch| before(batch).map(Batch::allocations).unwrap_or_default();
         // A line freed by a quantity change and allocated again, even to the batch it
         // left, is a new allocation: recorded anew, with its new time and author.
-        let freed = product.freed_lines();
+        let freed: HashSet<&OrderLine> = product.freed_lines().iter().collect();
         self.save_version(loaded, product).await?;
         for batch in product.batches() {
             self.save_batch(before(batch), batch).await?;
         }
         // Removals first: a line moving between batches leaves one before joining another.
+        // Sets, not scans: a batch may hold thousands of lines, and comparing each with
+        // each was most of a write's time.
         for batch in product.batches() {
+            let held_now: HashSet<&OrderLine> = batch.allocations().iter().collect();
             for line in held_before(batch)
                 .iter()
-                .filter(|l| !batch.holds(l) || freed.contains(l))
+                .filter(|l| !held_now.contains(l) || freed.contains(l))
             {
                 self.delete_allocation(line).await?;
             }
         }
         for batch in product.batches() {
-            let held_before = held_before(batch);
+            let kept: HashSet<&OrderLine> = held_before(batch).iter().collect();
             for line in batch
                 .allocations()
                 .iter()
-                .filter(|l| !held_before.contains(l) || freed.contains(l))
+                .filter(|l| !kept.contains(l) || freed.contains(l))
             {
                 self.insert_allocation(batch.reference(), line).await?;
             }
