@@ -102,11 +102,6 @@ impl Staff {
         }
     }
 
-    /// How long an unused session lasts.
-    pub fn idle(&self) -> Duration {
-        self.idle
-    }
-
     /// Whether the desk still waits for its first manager.
     pub async fn needs_setup(&self) -> Result<bool, StoreError> {
         if self.set_up.load(Ordering::Relaxed) {
@@ -120,11 +115,7 @@ impl Staff {
     }
 
     /// Makes the first manager and signs them in, on a desk without accounts.
-    pub async fn set_up(
-        &self,
-        username: &str,
-        password: &str,
-    ) -> Result<(Actor, SessionToken), StaffError> {
+    pub async fn set_up(&self, username: &str, password: &str) -> Result<SessionToken, StaffError> {
         let username = parse_username(username)?;
         check_password(password)?;
         let id = self
@@ -134,14 +125,7 @@ impl Staff {
             .ok_or(StaffError::AlreadySetUp)?;
         self.set_up.store(true, Ordering::Relaxed);
         tracing::info!(%username, "first manager set up");
-        let token = self.start_session(id).await?;
-        Ok((
-            Actor {
-                name: username.to_string(),
-                role: Role::Manager,
-            },
-            token,
-        ))
+        self.start_session(id).await
     }
 
     /// Checks a username and password and starts a session. A username is locked for

@@ -114,21 +114,14 @@ mod server {
     use super::{AccountRow, AccountsOverview, TokenRow};
     use crate::bootstrap::Services;
     use crate::domain::staff::{Actor, Role};
-    use crate::entrypoints::access::{self, actor_of};
+    use crate::entrypoints::access;
     use crate::service_layer::staff::{Staff, StaffError};
-    use crate::ui::form::{FormError, Submission, submit};
+    use crate::ui::form::{FormError, Submission, acting, submit};
+    use crate::ui::reads::unavailable;
 
     /// Carries a new token to the page that shows it once: to scripts unreadable,
     /// never sent cross-site, cleared when shown.
     const NEW_TOKEN_COOKIE: &str = "desk_new_token";
-
-    fn parts() -> axum::http::request::Parts {
-        expect_context()
-    }
-
-    fn acting() -> Option<Actor> {
-        actor_of(&parts())
-    }
 
     fn forbidden() -> ServerFnError {
         expect_context::<leptos_axum::ResponseOptions>().set_status(StatusCode::FORBIDDEN);
@@ -187,10 +180,7 @@ mod server {
         let actor = acting().ok_or_else(forbidden)?;
         let failed = |error: StaffError| match error {
             StaffError::Forbidden => forbidden(),
-            other => {
-                tracing::error!(error = %other, "reading accounts failed");
-                ServerFnError::new("The desk cannot reach its storage; please try again shortly")
-            }
+            other => unavailable(other),
         };
         let accounts = services.staff.accounts(&actor).await.map_err(failed)?;
         let tokens = services.staff.tokens(&actor).await.map_err(failed)?;

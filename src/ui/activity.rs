@@ -15,10 +15,11 @@ use crate::views::activity::ActivityEntry;
 pub async fn activity(by: Option<String>) -> Result<Vec<ActivityEntry>, ServerFnError> {
     let services = expect_context::<crate::bootstrap::Services>();
     let by = by.as_deref().map(str::trim).filter(|by| !by.is_empty());
-    services.reports.activity(by).await.map_err(|error| {
-        tracing::error!(%error, "reading the command log failed");
-        ServerFnError::new("The desk cannot reach its storage; please try again shortly")
-    })
+    services
+        .reports
+        .activity(by)
+        .await
+        .map_err(super::reads::unavailable)
 }
 
 #[component]

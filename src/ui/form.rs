@@ -213,6 +213,7 @@ mod server {
     use crate::bootstrap::Services;
     use crate::domain::commands::Command;
     use crate::domain::model::DomainError;
+    use crate::domain::staff::Actor;
     use crate::entrypoints::access::actor_of;
     use crate::service_layer::ServiceError;
     use crate::service_layer::staff::StaffError;
@@ -281,14 +282,18 @@ mod server {
         }
     }
 
+    /// Whom the front door let in for the request being handled, if anyone.
+    pub fn acting() -> Option<Actor> {
+        use_context::<axum::http::request::Parts>()
+            .as_ref()
+            .and_then(actor_of)
+    }
+
     /// Sends one command through the message bus, for whoever posted the form. A
     /// role that may not run it is answered 403.
     pub async fn send(command: impl Into<Command>) -> Result<(), FormError> {
         let services = leptos::prelude::expect_context::<Services>();
-        let actor = use_context::<axum::http::request::Parts>()
-            .as_ref()
-            .and_then(actor_of)
-            .ok_or_else(|| FormError::new(None, "Sign in first"))?;
+        let actor = acting().ok_or_else(|| FormError::new(None, "Sign in first"))?;
         let result = services.bus.handle_as(&actor, command).await;
         if let Err(ServiceError::Forbidden { .. }) = &result {
             leptos::prelude::expect_context::<leptos_axum::ResponseOptions>()
@@ -380,4 +385,4 @@ mod server {
 }
 
 #[cfg(feature = "ssr")]
-pub use server::{send, submit};
+pub use server::{acting, send, submit};

@@ -14,10 +14,10 @@ fn views() -> crate::views::Views {
     expect_context::<crate::bootstrap::Services>().views
 }
 
-/// A failed read is logged in full; the page gets a short message.
+/// Storage that failed is logged in full; the page gets a short message.
 #[cfg(feature = "ssr")]
-fn unavailable(error: impl std::fmt::Display) -> ServerFnError {
-    tracing::error!(%error, "reading a view failed");
+pub(super) fn unavailable(error: impl std::fmt::Display) -> ServerFnError {
+    tracing::error!(%error, "the desk's storage failed");
     ServerFnError::new("The desk cannot reach its storage; please try again shortly")
 }
 

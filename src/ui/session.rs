@@ -16,10 +16,7 @@ use crate::domain::staff::{Actor, Permission};
 /// Who is signed in; `None` on the sign-in and set-up pages.
 #[server(prefix = "/api", endpoint = "session/me", input = GetUrl)]
 pub async fn who_is_signed_in() -> Result<Option<Actor>, ServerFnError> {
-    use crate::entrypoints::access::actor_of;
-    Ok(use_context::<axum::http::request::Parts>()
-        .as_ref()
-        .and_then(actor_of))
+    Ok(super::form::acting())
 }
 
 #[server(prefix = "/api", endpoint = "login")]
@@ -54,7 +51,7 @@ pub async fn set_up(
         if password != confirm {
             return Err(FormError::new(Some("confirm"), "The two passwords differ"));
         }
-        let (_, token) = services
+        let token = services
             .staff
             .set_up(&username, &password)
             .await
@@ -71,10 +68,11 @@ pub async fn logout() -> Result<(), ServerFnError> {
     let services = expect_context::<crate::bootstrap::Services>();
     let parts = expect_context::<axum::http::request::Parts>();
     if let Some(token) = session_token(&parts.headers) {
-        services.staff.sign_out(token).await.map_err(|error| {
-            tracing::error!(%error, "ending a session failed");
-            ServerFnError::new("The desk cannot reach its storage; please try again shortly")
-        })?;
+        services
+            .staff
+            .sign_out(token)
+            .await
+            .map_err(super::reads::unavailable)?;
     }
     expect_context::<leptos_axum::ResponseOptions>().append_header(
         axum::http::header::SET_COOKIE,

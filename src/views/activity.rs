@@ -22,7 +22,7 @@ mod sql {
     use crate::domain::commands::Command;
 
     /// How many entries a page shows.
-    pub const ACTIVITY_PAGE: i64 = 100;
+    const ACTIVITY_PAGE: i64 = 100;
 
     /// The latest commands, of one actor when `actor` is given.
     pub async fn latest(
@@ -92,7 +92,5 @@ mod sql {
     }
 }
 
-#[cfg(feature = "ssr")]
-pub use sql::ACTIVITY_PAGE;
 #[cfg(feature = "ssr")]
 pub(crate) use sql::latest;

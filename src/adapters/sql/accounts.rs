@@ -11,6 +11,10 @@ use crate::adapters::accounts::{
 };
 use crate::domain::staff::{Role, Username};
 
+/// Adds an account: username, password hash, role, created at; answers its id.
+const INSERT_ACCOUNT: &str = "INSERT INTO accounts (username, password_hash, role, created_at) \
+     VALUES ($1, $2, $3, $4) RETURNING id";
+
 fn decode<T, E: std::fmt::Display>(value: Result<T, E>) -> Result<T, StoreError> {
     value.map_err(|e| StoreError::Backend(format!("unreadable account data: {e}").into()))
 }
@@ -38,16 +42,13 @@ impl AccountStore for SqlStore {
         role: Role,
         now: i64,
     ) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "INSERT INTO accounts (username, password_hash, role, created_at) \
-             VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(username.as_str())
-        .bind(password_hash)
-        .bind(role.as_str())
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await?)
+        Ok(sqlx::query_scalar(INSERT_ACCOUNT)
+            .bind(username.as_str())
+            .bind(password_hash)
+            .bind(role.as_str())
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     async fn insert_first_manager(
@@ -66,16 +67,13 @@ impl AccountStore for SqlStore {
         if taken > 0 {
             return Ok(None);
         }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO accounts (username, password_hash, role, created_at) \
-             VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(username.as_str())
-        .bind(password_hash)
-        .bind(Role::Manager.as_str())
-        .bind(now)
-        .fetch_one(&mut *transaction)
-        .await?;
+        let id: i64 = sqlx::query_scalar(INSERT_ACCOUNT)
+            .bind(username.as_str())
+            .bind(password_hash)
+            .bind(Role::Manager.as_str())
+            .bind(now)
+            .fetch_one(&mut *transaction)
+            .await?;
         let claimed = sqlx::query("INSERT INTO first_manager (id, account_id) VALUES (1, $1)")
             .bind(id)
             .execute(&mut *transaction)
