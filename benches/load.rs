@@ -9,6 +9,10 @@
 //! (`/orders/{id}`): requests per second, p50 and p99 latency, errors, and the server's
 //! peak memory. `BENCH_POSTGRES_URL` runs it on PostgreSQL; `BENCH_READ_MODEL=redis`
 //! (with Redis on 127.0.0.1:6379) serves the reads from Redis.
+//!
+//! For profiling: `BENCH_ONLY=reads` (or `writes`, `mix`, `page`) measures that load
+//! alone beside the ceilings, `BENCH_SECONDS=30` runs each measurement longer, and the
+//! server's process id is printed to stderr for `perf record -p`.
 
 #[path = "support/warehouse.rs"]
 mod warehouse;
@@ -25,7 +29,7 @@ use allocation_desk::service_layer::staff::Staff;
 use sqlx::{AnyPool, Row};
 use warehouse::{LINES_PER_BATCH, SKUS, database, order_id, seed, sku};
 
-/// How long each measurement runs.
+/// How long each measurement runs, unless `BENCH_SECONDS` says otherwise.
 const SECONDS: u64 = 5;
 const CONNECTIONS: [usize; 2] = [8, 64];
 const LINES: usize = SKUS * warehouse::BATCHES_PER_SKU * LINES_PER_BATCH;
@@ -41,6 +45,32 @@ enum Load {
 }
 
 impl Load {
+    const MEASURED: [Self; 4] = [Self::Reads, Self::Writes, Self::Mix, Self::Page];
+
+    /// The loads to measure: all of them, or the one `BENCH_ONLY` names.
+    fn measured() -> Vec<Self> {
+        let only = std::env::var("BENCH_ONLY").ok();
+        let loads: Vec<_> = Self::MEASURED
+            .into_iter()
+            .filter(|load| only.as_deref().is_none_or(|only| only == load.key()))
+            .collect();
+        assert!(
+            !loads.is_empty(),
+            "BENCH_ONLY must be reads, writes, mix or page"
+        );
+        loads
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Self::Health => "health",
+            Self::Reads => "reads",
+            Self::Writes => "writes",
+            Self::Mix => "mix",
+            Self::Page => "page",
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Self::Health => "`GET /healthz` (ceiling: HTTP)",
@@ -149,6 +179,8 @@ async fn main() {
     println!("## {backend}\n");
     println!("| load | connections | requests/s | p50 | p99 | errors | ratio |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
+    eprintln!("server process: {}", server.child.id());
+    let loads = Load::measured();
     let mut order = 0;
     for connections in CONNECTIONS {
         let health = run(&base, &token, Load::Health, connections, &mut order).await;
@@ -160,7 +192,7 @@ async fn main() {
             &raw,
             String::new(),
         );
-        for load in [Load::Reads, Load::Writes, Load::Mix, Load::Page] {
+        for &load in &loads {
             let figures = run(&base, &token, load, connections, &mut order).await;
             let ratio = match load {
                 Load::Writes => format!(
@@ -184,6 +216,15 @@ async fn main() {
     server.stop();
 }
 
+/// [`SECONDS`], or `BENCH_SECONDS`.
+fn measuring_time() -> Duration {
+    let seconds = std::env::var("BENCH_SECONDS")
+        .ok()
+        .map(|seconds| seconds.parse().expect("BENCH_SECONDS is a whole number"))
+        .unwrap_or(SECONDS);
+    Duration::from_secs(seconds)
+}
+
 fn print_row(load: Load, connections: usize, figures: &Figures, ratio: String) {
     print_row_named(load.name(), connections, figures, ratio);
 }
@@ -198,7 +239,7 @@ fn print_row_named(name: &str, connections: usize, figures: &Figures, ratio: Str
     );
 }
 
-/// `connections` clients, each sending one request after another for [`SECONDS`].
+/// `connections` clients, each sending one request after another for [`measuring_time`].
 async fn run(
     base: &str,
     token: &str,
@@ -217,7 +258,7 @@ async fn run(
         .pool_max_idle_per_host(connections)
         .build()
         .expect("HTTP client");
-    let deadline = Instant::now() + Duration::from_secs(SECONDS);
+    let deadline = Instant::now() + measuring_time();
     let started = Instant::now();
     let workers: Vec<_> = (0..connections)
         .map(|worker| {
@@ -265,9 +306,9 @@ async fn run(
 }
 
 /// The allocation's transaction without the server: read the product and its batches,
-/// insert the line, bump the version, commit; `connections` at a time for [`SECONDS`].
+/// insert the line, bump the version, commit; `connections` at a time for [`measuring_time`].
 async fn raw_transactions(pool: &AnyPool, sqlite: bool, connections: usize) -> Figures {
-    let deadline = Instant::now() + Duration::from_secs(SECONDS);
+    let deadline = Instant::now() + measuring_time();
     let started = Instant::now();
     let workers: Vec<_> = (0..connections)
         .map(|worker| {
