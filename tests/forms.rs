@@ -207,6 +207,50 @@ async fn deallocating_a_line_that_is_not_allocated_is_refused() {
 }
 
 #[tokio::test]
+async fn a_refusal_carried_back_shows_only_with_the_form_that_was_refused() {
+    let desk = Desk::new().await;
+    desk.fetch_form("/api/add_batch", "ref=b1&sku=LAMP&qty=3&eta=")
+        .await;
+    let reply = desk
+        .post_form("/api/deallocate", "/orders/o1", "orderid=o1&sku=LAMP&qty=3")
+        .await;
+    let location = reply.location.expect("back to the order");
+    let refusal = refusal_in(&location);
+    assert_eq!(refusal.action.as_deref(), Some("/api/deallocate"));
+    let order = desk.get(&location).await;
+    assert!(order.body.contains(&refusal.message), "{}", order.body);
+
+    // The same query on a page whose forms did not refuse it shows nothing.
+    let query = location.split_once('?').unwrap().1;
+    for page in ["/allocate", "/batches"] {
+        let elsewhere = desk.get(&format!("{page}?{query}")).await;
+        assert_eq!(elsewhere.status, StatusCode::OK);
+        assert!(
+            !elsewhere.body.contains(&refusal.message),
+            "{page}: {}",
+            elsewhere.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn only_the_forms_that_answer_in_place_are_hydrated() {
+    let desk = Desk::new().await;
+    desk.fetch_form("/api/add_batch", "ref=b1&sku=LAMP&qty=3&eta=")
+        .await;
+    desk.fetch_form("/api/allocate", "orderid=o1&sku=LAMP&qty=1")
+        .await;
+    let islands = |html: &str| html.matches("<leptos-island").count();
+    assert_eq!(islands(&desk.get("/allocate").await.body), 1);
+    assert_eq!(islands(&desk.get("/batches").await.body), 1);
+    assert_eq!(islands(&desk.get("/batches/b1").await.body), 1);
+    let order = desk.get("/orders/o1").await.body;
+    assert_eq!(islands(&order), 0, "deallocating is a plain form: {order}");
+    assert!(order.contains(r#"action="/api/deallocate""#), "{order}");
+    assert_eq!(islands(&desk.get("/").await.body), 0);
+}
+
+#[tokio::test]
 async fn pages_read_the_views_and_answer_404_for_an_unknown_batch() {
     let desk = Desk::new().await;
     desk.fetch_form("/api/add_batch", "ref=b1&sku=LAMP&qty=3&eta=")

@@ -176,7 +176,9 @@ test.describe("without JavaScript", () => {
   test("a refused form shows the message and keeps the input", async ({ page }) => {
     const sku = unique("NOJS-UNKNOWN");
     const orderid = unique("order");
-    await allocate(page, { orderid, sku, qty: 3 });
+    await page.goto("/allocate");
+    await fillAllocation(page, { orderid, sku, qty: 3 });
+    await page.getByRole("button", { name: "Allocate", exact: true }).click();
     await expect(page).toHaveURL(/\/allocate\?/);
     await expect(page.locator("#allocate-sku-error")).toHaveText(`Unknown SKU ${sku}`);
     await expect(page.getByLabel("Order ID")).toHaveValue(orderid);

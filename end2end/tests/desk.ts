@@ -22,10 +22,13 @@ export async function addBatch(
   await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Batch ${batch.ref}`);
 }
 
+/// Allocates a line on the form and waits for the order's page: allocated or out of
+/// stock, an accepted line always ends there.
 export async function allocate(page: Page, line: { orderid: string; sku: string; qty: number }) {
   await page.goto("/allocate");
   await fillAllocation(page, line);
   await page.getByRole("button", { name: "Allocate", exact: true }).click();
+  await expect(page).toHaveURL(`/orders/${encodeURIComponent(line.orderid)}`);
 }
 
 export async function fillAllocation(

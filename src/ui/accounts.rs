@@ -3,12 +3,13 @@
 //! page the form returns to, then only its name is kept in view.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos::server_fn::codec::GetUrl;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 use super::common::{Column, failure, instant_text, listing, loading};
-use super::form::{Field, FormMessage, Submission, refusal};
+use super::form::{Field, FormError, FormMessage, Submission, refusal, refused_by};
 use crate::domain::staff::Role;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -222,36 +223,16 @@ fn role_select(id: String, selected: Role) -> impl IntoView {
 
 #[component]
 pub fn AccountsPage() -> impl IntoView {
-    let add = ServerAction::<AddAccount>::new();
-    let change = ServerAction::<ChangeRole>::new();
-    let access = ServerAction::<SetAccess>::new();
-    let create = ServerAction::<CreateToken>::new();
-    let revoke = ServerAction::<RevokeToken>::new();
-    let overview = Resource::new(
-        move || {
-            (
-                add.version().get(),
-                change.version().get(),
-                access.version().get(),
-                create.version().get(),
-                revoke.version().get(),
-            )
-        },
-        |_| read_accounts(),
+    let overview = Resource::new(|| (), |()| read_accounts());
+    let row_error = Signal::stored(refused_by(&[
+        ChangeRole::PATH,
+        SetAccess::PATH,
+        RevokeToken::PATH,
+    ]));
+    let (add_refused, token_refused) = (
+        refused_by(&[AddAccount::PATH]),
+        refused_by(&[CreateToken::PATH]),
     );
-    let add_error = refusal(add.value());
-    let token_error = refusal(create.value());
-    let (role_error, access_error, revoke_error) = (
-        refusal(change.value()),
-        refusal(access.value()),
-        refusal(revoke.value()),
-    );
-    let row_error = Signal::derive(move || {
-        role_error
-            .get()
-            .or_else(|| access_error.get())
-            .or_else(|| revoke_error.get())
-    });
     view! {
         <Title text="Accounts" />
         <h1>"Accounts"</h1>
@@ -259,46 +240,63 @@ pub fn AccountsPage() -> impl IntoView {
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok(overview) => view! { <Overview overview change access revoke /> }.into_any(),
+                    Ok(overview) => view! { <Overview overview /> }.into_any(),
                     Err(error) => failure(error),
                 }
             })}
         </Suspense>
         <section class="panel" aria-labelledby="add-account-heading">
             <h2 id="add-account-heading">"Add account"</h2>
-            <ActionForm action=add attr:class="command">
-                <FormMessage error=add_error />
-                <Field form="add-account" label="Username" name="username" required=true error=add_error />
-                <Field form="add-account" label="Password" name="password" kind="password" required=true hint="At least 8 characters: tell it to them in person." error=add_error />
-                <div class="field">
-                    <label for="add-account-role">"Role"</label>
-                    {role_select("add-account-role".to_owned(), Role::Viewer)}
-                </div>
-                <button type="submit">"Add account"</button>
-            </ActionForm>
+            <AddAccountForm refused=add_refused />
         </section>
         <section class="panel" aria-labelledby="create-token-heading">
             <h2 id="create-token-heading">"Create API token"</h2>
-            <ActionForm action=create attr:class="command">
-                <FormMessage error=token_error />
-                <Field form="create-token" label="Name" name="name" required=true hint="What will use it, e.g. the web shop." error=token_error />
-                <div class="field">
-                    <label for="create-token-role">"Role"</label>
-                    {role_select("create-token-role".to_owned(), Role::Clerk)}
-                </div>
-                <button type="submit">"Create token"</button>
-            </ActionForm>
+            <CreateTokenForm refused=token_refused />
         </section>
     }
 }
 
+/// Answers a refusal in place when the browser runs it.
+#[island]
+fn AddAccountForm(refused: Option<FormError>) -> impl IntoView {
+    let add = ServerAction::<AddAccount>::new();
+    let error = refusal(add.value(), refused);
+    view! {
+        <ActionForm action=add attr:class="command">
+            <FormMessage error />
+            <Field form="add-account" label="Username" name="username" required=true error />
+            <Field form="add-account" label="Password" name="password" kind="password" required=true hint="At least 8 characters: tell it to them in person." error />
+            <div class="field">
+                <label for="add-account-role">"Role"</label>
+                {role_select("add-account-role".to_owned(), Role::Viewer)}
+            </div>
+            <button type="submit">"Add account"</button>
+        </ActionForm>
+    }
+}
+
+/// Answers a refusal in place when the browser runs it.
+#[island]
+fn CreateTokenForm(refused: Option<FormError>) -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let error = refusal(create.value(), refused);
+    view! {
+        <ActionForm action=create attr:class="command">
+            <FormMessage error />
+            <Field form="create-token" label="Name" name="name" required=true hint="What will use it, e.g. the web shop." error />
+            <div class="field">
+                <label for="create-token-role">"Role"</label>
+                {role_select("create-token-role".to_owned(), Role::Clerk)}
+            </div>
+            <button type="submit">"Create token"</button>
+        </ActionForm>
+    }
+}
+
+/// The accounts and tokens, each row's changes a plain form: the page is shown again
+/// either way.
 #[component]
-fn Overview(
-    overview: AccountsOverview,
-    change: ServerAction<ChangeRole>,
-    access: ServerAction<SetAccess>,
-    revoke: ServerAction<RevokeToken>,
-) -> impl IntoView {
+fn Overview(overview: AccountsOverview) -> impl IntoView {
     let new_token = overview.new_token.map(|token| {
         view! {
             <div class="notice" role="status">
@@ -321,20 +319,20 @@ fn Overview(
                 <tr>
                     <td>{username}</td>
                     <td>
-                        <ActionForm action=change attr:class="inline">
+                        <form method="post" action=ChangeRole::PATH class="inline">
                             <label class="visually-hidden" for=id.clone()>"Role of " {role_of.clone()}</label>
                             <input type="hidden" name="username" value=role_of />
                             {role_select(id, role)}
                             <button type="submit" class="secondary">"Change role"</button>
-                        </ActionForm>
+                        </form>
                     </td>
                     <td>{if active { "active" } else { "disabled" }}</td>
                     <td class="row-action">
-                        <ActionForm action=access>
+                        <form method="post" action=SetAccess::PATH>
                             <input type="hidden" name="username" value=access_of />
                             <input type="hidden" name="active" value=next />
                             <button type="submit" class="secondary">{label}</button>
-                        </ActionForm>
+                        </form>
                     </td>
                 </tr>
             }
@@ -352,10 +350,10 @@ fn Overview(
         .map(|token| {
             let action = (!token.revoked).then(|| {
                 view! {
-                    <ActionForm action=revoke>
+                    <form method="post" action=RevokeToken::PATH>
                         <input type="hidden" name="id" value=token.id.to_string() />
                         <button type="submit" class="secondary">"Revoke"</button>
-                    </ActionForm>
+                    </form>
                 }
             });
             view! {

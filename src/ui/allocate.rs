@@ -1,9 +1,12 @@
 //! `/allocate`: the "Allocate order line" form.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
-use super::form::{Field, FormMessage, SkuField, Submission, refusal};
+use super::form::{
+    Field, FormError, FormMessage, KnownSkus, SkuField, Submission, refusal, refused_by,
+};
 use super::session::Allowed;
 use crate::domain::staff::Permission;
 
@@ -20,8 +23,7 @@ pub async fn allocate(
 
 #[component]
 pub fn AllocatePage() -> impl IntoView {
-    let allocate = ServerAction::<Allocate>::new();
-    let error = refusal(allocate.value());
+    let refused = refused_by(&[Allocate::PATH]);
     view! {
         <Title text="Allocate order line" />
         <h1>"Allocate order line"</h1>
@@ -30,24 +32,35 @@ pub fn AllocatePage() -> impl IntoView {
             otherwise=|| view! { <p class="notice">"A viewer can look, not allocate: ask a manager for the clerk role."</p> }
         >
         <section class="panel">
-            <ActionForm action=allocate attr:class="command">
-                <FormMessage error />
-                <Field form="allocate" label="Order ID" name="orderid" required=true error />
-                <SkuField form="allocate" error />
-                <Field
-                    form="allocate"
-                    label="Quantity"
-                    name="qty"
-                    kind="number"
-                    required=true
-                    error
-                />
-                <button type="submit">"Allocate"</button>
-            </ActionForm>
+            <AllocateForm refused=refused.clone() />
+            <KnownSkus />
             <p class="hint">
                 "The line goes to warehouse stock first, then to the batch arriving soonest. When no batch can take it, the order page says so."
             </p>
         </section>
         </Allowed>
+    }
+}
+
+/// The form, answering a refusal in place when the browser runs it.
+#[island]
+fn AllocateForm(refused: Option<FormError>) -> impl IntoView {
+    let allocate = ServerAction::<Allocate>::new();
+    let error = refusal(allocate.value(), refused);
+    view! {
+        <ActionForm action=allocate attr:class="command">
+            <FormMessage error />
+            <Field form="allocate" label="Order ID" name="orderid" required=true error />
+            <SkuField form="allocate" error />
+            <Field
+                form="allocate"
+                label="Quantity"
+                name="qty"
+                kind="number"
+                required=true
+                error
+            />
+            <button type="submit">"Allocate"</button>
+        </ActionForm>
     }
 }

@@ -1,12 +1,13 @@
 //! `/batches/{ref}`: one batch, the lines allocated to it, and "Change quantity".
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use super::common::{Column, by_text, eta_text, failure, listing, loading, set_status};
-use super::form::{Field, FormError, FormMessage, Submission, refusal};
+use super::form::{Field, FormError, FormMessage, Submission, refusal, refused_by};
 use super::reads::{BatchDetail, batch};
 use super::session::Allowed;
 use crate::domain::staff::Permission;
@@ -39,17 +40,15 @@ pub async fn change_batch_quantity(
 pub fn BatchPage() -> impl IntoView {
     let params = use_params_map();
     let reference = move || params.read().get("reference").unwrap_or_default();
-    let change = ServerAction::<ChangeBatchQuantity>::new();
-    let detail = Resource::new(
-        move || (reference(), change.version().get()),
-        |(reference, _)| batch(reference),
-    );
-    let error = refusal(change.value());
+    let detail = Resource::new(reference, batch);
+    let refused = refused_by(&[ChangeBatchQuantity::PATH]);
     view! {
         <Suspense fallback=loading>
-            {move || Suspend::new(async move {
+            {move || {
+                let refused = refused.clone();
+                Suspend::new(async move {
                 match detail.await {
-                    Ok(Some(detail)) => view! { <BatchDetailView detail change error /> }.into_any(),
+                    Ok(Some(detail)) => view! { <BatchDetailView detail refused /> }.into_any(),
                     Ok(None) => {
                         set_status(404);
                         view! {
@@ -64,17 +63,14 @@ pub fn BatchPage() -> impl IntoView {
                     }
                     Err(error) => failure(error),
                 }
-            })}
+            })
+            }}
         </Suspense>
     }
 }
 
 #[component]
-fn BatchDetailView(
-    detail: BatchDetail,
-    change: ServerAction<ChangeBatchQuantity>,
-    error: Signal<Option<FormError>>,
-) -> impl IntoView {
+fn BatchDetailView(detail: BatchDetail, refused: Option<FormError>) -> impl IntoView {
     let BatchDetail { batch, allocations } = detail;
     let rows = allocations
         .into_iter()
@@ -137,19 +133,20 @@ fn BatchDetailView(
         <h2>"Allocated order lines"</h2>
         {lines}
         <Allowed permission=Permission::ManageStock>
-            <ChangeQuantityForm reference=reference.clone() purchased=purchased.clone() change error />
+            <ChangeQuantityForm reference=reference.clone() purchased=purchased.clone() refused=refused.clone() />
         </Allowed>
     }
 }
 
-/// "Change quantity", for managers.
-#[component]
+/// "Change quantity", for managers: answers a refusal in place when the browser runs it.
+#[island]
 fn ChangeQuantityForm(
     reference: String,
     purchased: String,
-    change: ServerAction<ChangeBatchQuantity>,
-    error: Signal<Option<FormError>>,
+    refused: Option<FormError>,
 ) -> impl IntoView {
+    let change = ServerAction::<ChangeBatchQuantity>::new();
+    let error = refusal(change.value(), refused);
     view! {
         <section class="panel" aria-labelledby="change-heading">
             <h2 id="change-heading">"Change quantity"</h2>

@@ -1,12 +1,15 @@
 //! `/batches`: every batch, filtered by SKU, and the "Add batch" form.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 
 use super::common::{Column, eta_text, failure, listing, loading};
-use super::form::{Field, FormMessage, SkuField, Submission, refusal};
+use super::form::{
+    Field, FormError, FormMessage, KnownSkus, SkuField, Submission, refusal, refused_by,
+};
 use super::reads::batches;
 use super::session::Allowed;
 use crate::domain::staff::Permission;
@@ -53,12 +56,8 @@ pub async fn add_batch(
 pub fn BatchesPage() -> impl IntoView {
     let query = use_query_map();
     let sku = move || query.read().get("sku").unwrap_or_default();
-    let add = ServerAction::<AddBatch>::new();
-    let listing = Resource::new(
-        move || (sku(), add.version().get()),
-        |(sku, _)| batches(Some(sku)),
-    );
-    let error = refusal(add.value());
+    let listing = Resource::new(sku, |sku| batches(Some(sku)));
+    let refused = refused_by(&[AddBatch::PATH]);
     view! {
         <Title text="Batches" />
         <h1>"Batches"</h1>
@@ -81,30 +80,41 @@ pub fn BatchesPage() -> impl IntoView {
         <Allowed permission=Permission::ManageStock>
             <section class="panel" aria-labelledby="add-batch-heading" id="add">
             <h2 id="add-batch-heading">"Add batch"</h2>
-            <ActionForm action=add attr:class="command">
-                <FormMessage error />
-                <Field form="add-batch" label="Reference" name="ref" required=true error />
-                <SkuField form="add-batch" error />
-                <Field
-                    form="add-batch"
-                    label="Quantity"
-                    name="qty"
-                    kind="number"
-                    required=true
-                    error
-                />
-                <Field
-                    form="add-batch"
-                    label="ETA"
-                    name="eta"
-                    kind="date"
-                    hint="Leave empty when the batch is already in the warehouse"
-                    error
-                />
-                <button type="submit">"Add batch"</button>
-            </ActionForm>
+            <AddBatchForm refused=refused.clone() />
+            <KnownSkus />
             </section>
         </Allowed>
+    }
+}
+
+/// The form, answering a refusal in place when the browser runs it.
+#[island]
+fn AddBatchForm(refused: Option<FormError>) -> impl IntoView {
+    let add = ServerAction::<AddBatch>::new();
+    let error = refusal(add.value(), refused);
+    view! {
+        <ActionForm action=add attr:class="command">
+            <FormMessage error />
+            <Field form="add-batch" label="Reference" name="ref" required=true error />
+            <SkuField form="add-batch" error />
+            <Field
+                form="add-batch"
+                label="Quantity"
+                name="qty"
+                kind="number"
+                required=true
+                error
+            />
+            <Field
+                form="add-batch"
+                label="ETA"
+                name="eta"
+                kind="date"
+                hint="Leave empty when the batch is already in the warehouse"
+                error
+            />
+            <button type="submit">"Add batch"</button>
+        </ActionForm>
     }
 }
 

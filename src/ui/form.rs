@@ -6,6 +6,10 @@
 //! [`Submission::Refused`] (no error status, so no console error in the browser).
 //! Without JavaScript it also redirects back to the form's page with the refusal in
 //! the query string ([`REFUSAL_PARAM`]), where the page reads it to render the form.
+//!
+//! Forms that answer in place are islands: the only parts of the desk that run in the
+//! browser. The page hands each the refusal it was redirected back with, if it is the
+//! form's own ([`refused_by`]).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -32,6 +36,10 @@ pub struct FormError {
     pub message: String,
     /// `(name, value)` of every input as submitted.
     pub submitted: Vec<(String, String)>,
+    /// The path of the server function that refused, so that of several forms on a
+    /// page only the one posted shows the refusal.
+    #[serde(default)]
+    pub action: Option<String>,
 }
 
 impl FormError {
@@ -40,6 +48,7 @@ impl FormError {
             field: field.map(str::to_owned),
             message: message.into(),
             submitted: Vec::new(),
+            action: None,
         }
     }
 
@@ -60,21 +69,32 @@ impl FormError {
     }
 }
 
-/// The refusal to show with a form: its last submission's (with JavaScript), or the
+/// The refusal to show with a form: its last submission's (with JavaScript), else the
 /// one the page was redirected back with (without).
 pub fn refusal(
     last: impl Get<Value = Option<Result<Submission, ServerFnError>>> + Send + Sync + 'static,
+    redirected: Option<FormError>,
 ) -> Signal<Option<FormError>> {
-    let query = use_query_map();
     Signal::derive(move || match last.get() {
         Some(Ok(Submission::Refused(error))) => Some(error),
         Some(Ok(Submission::Accepted)) => None,
         Some(Err(error)) => Some(FormError::new(None, error.to_string())),
-        None => query
-            .read()
-            .get(REFUSAL_PARAM)
-            .and_then(|json| serde_json::from_str(&json).ok()),
+        None => redirected.clone(),
     })
+}
+
+/// The refusal this page was redirected back with, if one of the server functions at
+/// `actions` (their `PATH`s) gave it. Read on the server, as the page renders.
+pub fn refused_by(actions: &[&str]) -> Option<FormError> {
+    use_query_map()
+        .with_untracked(|query| query.get(REFUSAL_PARAM))
+        .and_then(|json| serde_json::from_str::<FormError>(&json).ok())
+        .filter(|error| {
+            error
+                .action
+                .as_deref()
+                .is_some_and(|action| actions.contains(&action))
+        })
 }
 
 /// A labelled input, named after the command field it fills. A refusal about this
@@ -149,17 +169,16 @@ pub fn Field(
 const KNOWN_SKUS: &str = "known-skus";
 
 /// The SKU field, suggesting the SKUs the desk knows as it is typed in: a typo caught
-/// before it becomes "Unknown SKU".
+/// before it becomes "Unknown SKU". The page puts [`KnownSkus`] beside the form.
 #[component]
 pub fn SkuField(form: &'static str, error: Signal<Option<FormError>>) -> impl IntoView {
-    view! {
-        <Field form label="SKU" name="sku" required=true suggestions=KNOWN_SKUS error />
-        <KnownSkus />
-    }
+    view! { <Field form label="SKU" name="sku" required=true suggestions=KNOWN_SKUS error /> }
 }
 
+/// The SKUs the desk knows, for [`SkuField`]s: rendered on the server, outside the
+/// form's island, so the browser does not load them again.
 #[component]
-fn KnownSkus() -> impl IntoView {
+pub fn KnownSkus() -> impl IntoView {
     let skus = Resource::new(|| (), |()| super::reads::skus());
     view! {
         <Suspense>
@@ -270,10 +289,12 @@ mod server {
                 Ok(Submission::Accepted)
             }
             Err(error) => {
-                let error = error.with_input(input);
-                let headers = use_context::<axum::http::request::Parts>()
-                    .map(|request| request.headers)
-                    .unwrap_or_default();
+                let mut error = error.with_input(input);
+                let request = use_context::<axum::http::request::Parts>();
+                error.action = request
+                    .as_ref()
+                    .map(|request| request.uri.path().to_owned());
+                let headers = request.map(|request| request.headers).unwrap_or_default();
                 if is_plain_form_post(&headers) {
                     leptos_axum::redirect(&back_with(&headers, &error));
                 }

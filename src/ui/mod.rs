@@ -1,6 +1,8 @@
-//! The web desk: Leptos pages, rendered on the server and hydrated in the browser.
-//! Pages read views through GET server functions; forms post one command each through
-//! a server function, which redirects to the page that shows the result.
+//! The web desk: Leptos pages, rendered on the server. Pages read views through GET
+//! server functions; forms post one command each through a server function, which
+//! redirects to the page that shows the result. Only the forms that answer in place are
+//! hydrated in the browser (islands): links load whole pages, which keeps the
+//! WebAssembly bundle to those forms.
 
 mod accounts;
 mod activity;
@@ -33,7 +35,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>

@@ -1,12 +1,13 @@
 //! `/orders`: find an order; `/orders/{orderid}`: its allocations, with "Deallocate".
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::components::{A, Form, Redirect};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::common::{Column, by_text, failure, instant_text, listing, loading};
-use super::form::{FormMessage, Submission, refusal};
+use super::form::{FormMessage, Submission, refused_by};
 use super::reads::{OrderDetail, order};
 use super::session::Allowed;
 use crate::domain::staff::Permission;
@@ -94,21 +95,17 @@ pub fn OrderSearchPage() -> impl IntoView {
 pub fn OrderPage() -> impl IntoView {
     let params = use_params_map();
     let orderid = move || params.read().get("orderid").unwrap_or_default();
-    let deallocate = ServerAction::<Deallocate>::new();
-    let detail = Resource::new(
-        move || (orderid(), deallocate.version().get()),
-        |(orderid, _)| order(orderid),
-    );
-    let error = refusal(deallocate.value());
+    let detail = Resource::new(orderid, order);
+    let refused = Signal::stored(refused_by(&[Deallocate::PATH]));
     view! {
         <h1>"Order " {orderid}</h1>
         <FindOrder current=orderid() />
-        <FormMessage error />
+        <FormMessage error=refused />
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 match detail.await {
                     Ok(detail) => {
-                        view! { <OrderDetailView orderid=orderid() detail deallocate /> }.into_any()
+                        view! { <OrderDetailView orderid=orderid() detail /> }.into_any()
                     }
                     Err(error) => failure(error),
                 }
@@ -118,11 +115,7 @@ pub fn OrderPage() -> impl IntoView {
 }
 
 #[component]
-fn OrderDetailView(
-    orderid: String,
-    detail: OrderDetail,
-    deallocate: ServerAction<Deallocate>,
-) -> impl IntoView {
+fn OrderDetailView(orderid: String, detail: OrderDetail) -> impl IntoView {
     // The title is set here, with the data, not reactively above the <Suspense>: that
     // made a few concurrent `SsrMode::Async` renders never finish (leptos_meta 0.8).
     let title = format!("Order {orderid}");
@@ -171,7 +164,6 @@ fn OrderDetailView(
                                 orderid=orderid.clone()
                                 sku=sku.clone()
                                 qty=qty.clone()
-                                deallocate
                             />
                         </Allowed>
                     </td>
@@ -200,22 +192,18 @@ fn OrderDetailView(
     }
 }
 
-/// "Deallocate" on one line, for clerks and managers.
+/// "Deallocate" on one line, for clerks and managers: a plain form, as the whole
+/// order is shown again either way.
 #[component]
-fn DeallocateButton(
-    orderid: String,
-    sku: String,
-    qty: String,
-    deallocate: ServerAction<Deallocate>,
-) -> impl IntoView {
+fn DeallocateButton(orderid: String, sku: String, qty: String) -> impl IntoView {
     view! {
-        <ActionForm action=deallocate>
+        <form method="post" action=Deallocate::PATH>
             <input type="hidden" name="orderid" value=orderid />
             <input type="hidden" name="sku" value=sku />
             <input type="hidden" name="qty" value=qty />
             <button type="submit" class="secondary">
                 "Deallocate"
             </button>
-        </ActionForm>
+        </form>
     }
 }

@@ -6,11 +6,12 @@
 //! reloads the whole page, so every part of it sees the new person.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos::server_fn::codec::GetUrl;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::form::{Field, FormMessage, Submission, refusal};
+use super::form::{Field, FormMessage, Submission, refused_by};
 use crate::domain::staff::{Actor, Permission};
 
 /// Who is signed in; `None` on the sign-in and set-up pages.
@@ -189,16 +190,11 @@ pub fn SignedIn() -> impl IntoView {
     }
 }
 
-/// What a plain form has no action for: its refusal comes from the query string only.
-fn no_action() -> Signal<Option<Result<Submission, ServerFnError>>> {
-    Signal::stored(None)
-}
-
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.read().get("next");
-    let error = refusal(no_action());
+    let error = Signal::stored(refused_by(&[Login::PATH]));
     view! {
         <Title text="Sign in" />
         <h1>"Sign in"</h1>
@@ -217,7 +213,7 @@ pub fn LoginPage() -> impl IntoView {
 
 #[component]
 pub fn SetupPage() -> impl IntoView {
-    let error = refusal(no_action());
+    let error = Signal::stored(refused_by(&[SetUp::PATH]));
     view! {
         <Title text="Set up the desk" />
         <h1>"Set up the desk"</h1>
