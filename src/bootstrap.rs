@@ -18,9 +18,21 @@ use crate::service_layer::staff::Staff;
 use crate::views::Views;
 use crate::views::reports::Reports;
 
-/// What every entry point needs: the bus for writes, the views for reads.
+/// What every entry point needs: the bus for writes, the views for reads. Every
+/// request takes a copy (middleware, handlers, page context), so a copy is one `Arc`:
+/// copying the fields each time was a tenth of a read's time.
 #[derive(Clone)]
-pub struct Services {
+pub struct Services(Arc<ServicesInner>);
+
+impl std::ops::Deref for Services {
+    type Target = ServicesInner;
+
+    fn deref(&self) -> &ServicesInner {
+        &self.0
+    }
+}
+
+pub struct ServicesInner {
     pub bus: Arc<MessageBus>,
     pub views: Views,
     /// The reports, always over the SQL read models.
@@ -76,7 +88,7 @@ pub async fn bootstrap(config: &Config) -> Result<Services, BootstrapError> {
              AS A {role} WITHOUT A TOKEN. For local experiments only."
         );
     }
-    Ok(Services {
+    Ok(Services(Arc::new(ServicesInner {
         staff: Staff::new(Arc::new(store.clone()), config.session_idle),
         anonymous_api_role: config.anonymous_api_role,
         secure_cookies: config.secure_cookies,
@@ -85,7 +97,7 @@ pub async fn bootstrap(config: &Config) -> Result<Services, BootstrapError> {
         bus: Arc::new(bus),
         redis,
         store,
-    })
+    })))
 }
 
 /// Opens the database, with the read models in Redis when so configured (and then

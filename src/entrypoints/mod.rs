@@ -10,6 +10,8 @@ pub mod redis_consumer;
 pub mod reports;
 mod server_fn_errors;
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::get;
@@ -19,11 +21,25 @@ use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use crate::bootstrap::Services;
 use crate::ui::{App, shell};
 
-/// The router's state: what pages and handlers can extract.
-#[derive(Clone, FromRef)]
+/// The router's state: what pages and handlers can extract. Every request gets a
+/// copy, so it is two `Arc`s; the Leptos settings are copied out only for the pages
+/// and files that need them.
+#[derive(Clone)]
 pub struct ServerState {
-    pub leptos_options: LeptosOptions,
-    pub services: Services,
+    leptos_options: Arc<LeptosOptions>,
+    services: Services,
+}
+
+impl FromRef<ServerState> for LeptosOptions {
+    fn from_ref(state: &ServerState) -> Self {
+        LeptosOptions::clone(&state.leptos_options)
+    }
+}
+
+impl FromRef<ServerState> for Services {
+    fn from_ref(state: &ServerState) -> Self {
+        state.services.clone()
+    }
 }
 
 /// The pages' routes, found by running the app once. Do it once per process: while it
@@ -41,7 +57,7 @@ pub fn router(
     page_routes: Vec<AxumRouteListing>,
 ) -> Router {
     let state = ServerState {
-        leptos_options,
+        leptos_options: Arc::new(leptos_options.clone()),
         services: services.clone(),
     };
     let page_context = services.clone();
@@ -55,10 +71,7 @@ pub fn router(
             &state,
             page_routes,
             move || provide_context(page_context.clone()),
-            {
-                let options = state.leptos_options.clone();
-                move || shell(options.clone())
-            },
+            move || shell(leptos_options.clone()),
         )
         // Pages reached here (a 404, or a path the page router reads more loosely than
         // axum) render with the same context as every other page.

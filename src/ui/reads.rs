@@ -11,7 +11,7 @@ pub const LATEST_NOTICES: i64 = 10;
 
 #[cfg(feature = "ssr")]
 fn views() -> crate::views::Views {
-    expect_context::<crate::bootstrap::Services>().views
+    expect_context::<crate::bootstrap::Services>().views.clone()
 }
 
 /// Storage that failed is logged in full; the page gets a short message.
@@ -129,7 +129,9 @@ pub async fn report(
         Ok(query) => query,
         Err(problem) => return Ok(Some(Err(problem))),
     };
-    let reports = expect_context::<crate::bootstrap::Services>().reports;
+    let reports = expect_context::<crate::bootstrap::Services>()
+        .reports
+        .clone();
     let today = chrono::Utc::now().date_naive();
     let page = reports
         .page(kind, query, today)
