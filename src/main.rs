@@ -16,6 +16,9 @@ use allocation_desk::service_layer::staff::Staff;
 use leptos::config::get_configuration;
 use tracing_subscriber::EnvFilter;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Runtime settings for Leptos (site root, address); `LEPTOS_*` variables override it.
 const LEPTOS_SETTINGS: &str = "Leptos.toml";
 

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Executor};
+use sqlx::{Any, AnyPool, Connection, Executor};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::redis_read_model::{RedisReadModel, Update};
@@ -59,6 +59,12 @@ const MAX_CONNECTIONS: u32 = 16;
 /// for a queue under load, short enough that a database outage fails fast.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// A connection idle longer than this is pinged before it is handed out: its server
+/// may have gone away meanwhile. sqlx pings every connection as it returns to the pool
+/// anyway, so pinging busy ones again on the way out (its default) only doubled the
+/// round trips of every query.
+const STALE_AFTER: Duration = Duration::from_secs(1);
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Backend {
     Sqlite,
@@ -100,16 +106,28 @@ impl SqlStore {
         let options = AnyConnectOptions::from_str(url)?;
         let mut pool = AnyPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
-            .acquire_timeout(ACQUIRE_TIMEOUT);
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .test_before_acquire(false)
+            .before_acquire(|connection, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > STALE_AFTER {
+                        connection.ping().await?;
+                    }
+                    Ok(true)
+                })
+            });
         if backend == Backend::Sqlite {
             pool = pool.after_connect(|connection, _| {
                 Box::pin(async move {
                     // WAL: readers never wait for the writer. NORMAL: durable across a
                     // process crash, one fsync per checkpoint instead of per commit.
+                    // mmap: pages are read from the file mapped (up to 1 GiB), shared by
+                    // all connections, not copied by read calls into each one's cache.
                     connection
                         .execute(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+                             PRAGMA mmap_size = 1073741824;",
                         )
                         .await?;
                     Ok(())
