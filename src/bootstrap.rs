@@ -60,7 +60,7 @@ pub async fn bootstrap(config: &Config) -> Result<Services, BootstrapError> {
             tokio::spawn(keep_projecting(store.clone(), model.clone()));
             Views::redis(model.clone())
         }
-        None => Views::sql(store.pool().clone()),
+        None => Views::sql(store.read_pool().clone()),
     };
     let mut bus = MessageBus::new(Arc::new(store.clone()));
     let redis = match &config.redis_url {
@@ -93,7 +93,7 @@ pub async fn bootstrap(config: &Config) -> Result<Services, BootstrapError> {
         anonymous_api_role: config.anonymous_api_role,
         secure_cookies: config.secure_cookies,
         views,
-        reports: Reports::new(store.pool().clone()),
+        reports: Reports::new(store.read_pool().clone()),
         bus: Arc::new(bus),
         redis,
         store,
