@@ -211,8 +211,7 @@ async fn main() {
     watcher.await.expect("memory watcher");
     println!(
         "\nServer memory, sampled every 100 ms through the run: {} MB of its own \
-         (anonymous) at most; {} MB resident at most, counting the pages of the SQLite \
-         file it maps.",
+         (anonymous) at most; {} MB resident at most.",
         peak.own.load(Ordering::Relaxed) / 1024,
         peak.resident.load(Ordering::Relaxed) / 1024
     );
