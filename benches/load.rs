@@ -136,6 +136,9 @@ impl Spread {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
+    // Settings first: a bad one fails before the long seed.
+    let loads = Load::measured();
+    measuring_time();
     let (url, _dir) = database().await;
     let in_redis = std::env::var("BENCH_READ_MODEL").is_ok_and(|store| store == "redis");
     let prefix = format!("bench-{}", std::process::id());
@@ -180,7 +183,6 @@ async fn main() {
     println!("| load | connections | requests/s | p50 | p99 | errors | ratio |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
     eprintln!("server process: {}", server.child.id());
-    let loads = Load::measured();
     let mut order = 0;
     for connections in CONNECTIONS {
         let health = run(&base, &token, Load::Health, connections, &mut order).await;
@@ -220,12 +222,16 @@ async fn main() {
 
 /// [`SECONDS`], or `BENCH_SECONDS`.
 fn measuring_time() -> Duration {
+    *MEASURING_TIME
+}
+
+static MEASURING_TIME: std::sync::LazyLock<Duration> = std::sync::LazyLock::new(|| {
     let seconds = std::env::var("BENCH_SECONDS")
         .ok()
         .map(|seconds| seconds.parse().expect("BENCH_SECONDS is a whole number"))
         .unwrap_or(SECONDS);
     Duration::from_secs(seconds)
-}
+});
 
 fn print_row(load: Load, connections: usize, figures: &Figures, ratio: String) {
     print_row_named(load.name(), connections, figures, ratio);

@@ -337,7 +337,12 @@ mod server {
             .get(header::REFERER)
             .and_then(|referer| referer.to_str().ok())
             .and_then(|referer| referer.parse::<Uri>().ok());
-        let path = referer.as_ref().map_or("/", Uri::path);
+        // One leading slash: `//host/` in `Location` would lead off-site.
+        let path = referer
+            .as_ref()
+            .map(Uri::path)
+            .filter(|path| !path.starts_with("//"))
+            .unwrap_or("/");
         let kept = referer
             .as_ref()
             .and_then(Uri::query)
@@ -391,6 +396,15 @@ mod server {
         fn without_a_referer_the_refusal_goes_home() {
             let url = back_with(&HeaderMap::new(), &FormError::new(None, "no"));
             assert!(url.starts_with("/?refused="));
+        }
+
+        #[test]
+        fn a_referer_path_that_names_another_host_goes_home() {
+            let url = back_with(
+                &headers("http://127.0.0.1:3000//evil.example/x"),
+                &FormError::new(None, "no"),
+            );
+            assert!(url.starts_with("/?refused="), "{url}");
         }
 
         #[test]
