@@ -29,6 +29,11 @@ pub fn order(orderid: &str) -> String {
     format!("/orders/{}", segment(orderid))
 }
 
+/// The sign-in page, which goes on to `next`, a path on this site, once signed in.
+pub fn login_then(next: &str) -> String {
+    format!("/login?next={}", segment(next))
+}
+
 /// The JSON view of an order's allocations.
 pub fn allocations_api(orderid: &str) -> String {
     format!("/allocations/{}", segment(orderid))
@@ -44,5 +49,9 @@ mod tests {
         assert_eq!(order("o-1_a.b~c"), "/orders/o-1_a.b~c");
         assert_eq!(batches_of("RED&CHAIR"), "/batches?sku=RED%26CHAIR");
         assert_eq!(allocations_api("ö"), "/allocations/%C3%B6");
+        assert_eq!(
+            login_then("/orders?a=1&b"),
+            "/login?next=%2Forders%3Fa%3D1%26b"
+        );
     }
 }

@@ -195,10 +195,7 @@ fn wants_page(request: &Request) -> bool {
 fn login_then(uri: &Uri) -> String {
     let next = uri.path_and_query().map_or("/", |target| target.as_str());
     let next = if next.starts_with("/api/") { "/" } else { next };
-    let query = form_urlencoded::Serializer::new(String::new())
-        .append_pair("next", next)
-        .finish();
-    format!("/login?{query}")
+    crate::routes::login_then(next)
 }
 
 fn oversized(headers: &HeaderMap) -> Option<Response> {
