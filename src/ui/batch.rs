@@ -47,23 +47,23 @@ pub fn BatchPage() -> impl IntoView {
             {move || {
                 let refused = refused.clone();
                 Suspend::new(async move {
-                match detail.await {
-                    Ok(Some(detail)) => view! { <BatchDetailView detail refused /> }.into_any(),
-                    Ok(None) => {
-                        set_status(404);
-                        view! {
-                            <Title text="Unknown batch" />
-        <h1>"Unknown batch"</h1>
-                            <p>
-                                "There is no batch " <strong>{reference()}</strong> ". "
-                                <A href="/batches">"See all batches"</A>
-                            </p>
+                    match detail.await {
+                        Ok(Some(detail)) => view! { <BatchDetailView detail refused /> }.into_any(),
+                        Ok(None) => {
+                            set_status(404);
+                            view! {
+                                <Title text="Unknown batch" />
+                                <h1>"Unknown batch"</h1>
+                                <p>
+                                    "There is no batch " <strong>{reference()}</strong> ". "
+                                    <A href="/batches">"See all batches"</A>
+                                </p>
+                            }
+                                .into_any()
                         }
-                            .into_any()
+                        Err(error) => failure(error),
                     }
-                    Err(error) => failure(error),
-                }
-            })
+                })
             }}
         </Suspense>
     }
