@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Connection, Executor};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::redis_read_model::{RedisReadModel, Update};
@@ -134,8 +135,8 @@ pub struct SqlStore {
     /// The same pool on PostgreSQL; see [`Self::read_pool`].
     read_pool: AnyPool,
     /// SQLite only: it has one writer at a time, and queuing writers here rather than
-    /// in SQLite's busy handler keeps them in order and off its polling sleep. On
-    /// PostgreSQL writers of one product meet at the version compare-and-set instead.
+    /// in SQLite's busy handler keeps them in order and off its polling sleep.
+    /// PostgreSQL's writers run side by side.
     writer: Option<Arc<Mutex<()>>>,
     /// Set when the read models live in Redis: transactions then record read-model
     /// updates in the outbox and apply them there, instead of writing SQL views.
@@ -200,46 +201,119 @@ impl SqlStore {
 #[async_trait]
 impl Store for SqlStore {
     async fn begin(&self, actor: &Actor) -> Result<Box<dyn StoreTransaction>, StoreError> {
-        Ok(Box::new(self.begin_writing(actor).await?))
-    }
-}
-
-impl SqlStore {
-    async fn begin_writing(&self, actor: &Actor) -> Result<SqlTransaction, StoreError> {
-        let (transaction, writer) = match &self.writer {
-            Some(writer) => {
-                let writer = Arc::clone(writer).lock_owned().await;
-                // IMMEDIATE takes SQLite's write lock now, so a read-then-write
-                // transaction cannot lose its snapshot to another process halfway.
-                let transaction = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-                (transaction, Some(writer))
-            }
-            None => (self.pool.begin().await?, None),
+        // On SQLite the writes begin at the first write; on PostgreSQL, now.
+        let writes = match self.writer {
+            Some(_) => None,
+            None => Some(self.begin_writes().await?),
         };
-        Ok(SqlTransaction {
-            transaction,
+        Ok(Box::new(SqlTransaction {
+            connections: Connections {
+                store: self.clone(),
+                reader: None,
+                writes,
+            },
             started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             actor: actor.name.clone(),
-            writer,
             projection: self.redis_read_model.clone().map(|redis| Projection {
                 redis,
                 recorded: Vec::new(),
             }),
+        }))
+    }
+}
+
+impl SqlStore {
+    /// A write transaction; on SQLite, once it is this writer's turn.
+    async fn begin_writes(&self) -> Result<Writes, StoreError> {
+        Ok(match &self.writer {
+            Some(writer) => {
+                let turn = Arc::clone(writer).lock_owned().await;
+                // IMMEDIATE takes SQLite's write lock now, so a read-then-write
+                // transaction cannot lose its snapshot to another process halfway.
+                let transaction = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+                Writes {
+                    transaction,
+                    turn: Some(turn),
+                }
+            }
+            None => Writes {
+                transaction: self.pool.begin().await?,
+                turn: None,
+            },
         })
     }
 }
 
-/// Dropped uncommitted, sqlx rolls the transaction back; then the writer slot is freed
-/// (fields drop in order).
-pub struct SqlTransaction {
+/// A write transaction. Dropped uncommitted, sqlx rolls it back; then the writer's
+/// turn passes on (fields drop in order).
+struct Writes {
     transaction: sqlx::Transaction<'static, Any>,
+    turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl Writes {
+    fn connection(&mut self) -> &mut AnyConnection {
+        &mut self.transaction
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        let Self { transaction, turn } = self;
+        transaction.commit().await?;
+        drop(turn);
+        Ok(())
+    }
+}
+
+/// A unit of work's transaction. On SQLite, whose writers take turns, the products a
+/// command builds on are read before its turn, on the read side, while other writers
+/// write: the turn is then only as long as the writes. A product changed in between
+/// fails the version compare-and-set at its save, and the command is tried again, as
+/// on PostgreSQL, where it is one transaction throughout.
+pub struct SqlTransaction {
+    connections: Connections,
     /// When the transaction began (RFC 3339, UTC): the time its changes are recorded
     /// at, the same in the write model and in the read models.
     started_at: String,
     /// Who the transaction's changes are recorded as made by.
     actor: String,
-    writer: Option<OwnedMutexGuard<()>>,
     projection: Option<Projection>,
+}
+
+/// Where a unit of work's statements go.
+struct Connections {
+    store: SqlStore,
+    /// SQLite, before the first write: a connection of the read side.
+    reader: Option<PoolConnection<Any>>,
+    /// From the first write on (SQLite), or from the start (PostgreSQL).
+    writes: Option<Writes>,
+}
+
+impl Connections {
+    /// The connection for writes, and for the reads that writes build on: on SQLite the
+    /// first call waits for the writer's turn and begins the write transaction.
+    async fn for_writing(&mut self) -> Result<&mut AnyConnection, StoreError> {
+        let writes = match self.writes.take() {
+            Some(writes) => writes,
+            None => {
+                // Writers waiting for their turn must not hold the read side's connections.
+                self.reader = None;
+                self.store.begin_writes().await?
+            }
+        };
+        Ok(self.writes.insert(writes).connection())
+    }
+
+    /// The connection for loading products: the read side until the first write.
+    async fn for_reading(&mut self) -> Result<&mut AnyConnection, StoreError> {
+        if self.writes.is_some() {
+            return self.for_writing().await;
+        }
+        let reader = match self.reader.take() {
+            Some(reader) => reader,
+            None => self.store.read_pool.acquire().await?,
+        };
+        Ok(self.reader.insert(reader))
+    }
 }
 
 /// The read-model updates a transaction recorded, to apply to Redis once committed.
@@ -266,20 +340,20 @@ impl StoreTransaction for SqlTransaction {
         .bind(&self.actor)
         .bind(name)
         .bind(fields)
-        .execute(&mut *self.transaction)
+        .execute(self.connections.for_writing().await?)
         .await?;
         Ok(())
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         let Self {
-            transaction,
-            writer,
+            connections,
             projection,
             ..
         } = *self;
-        transaction.commit().await?;
-        drop(writer);
+        if let Some(writes) = connections.writes {
+            writes.commit().await?;
+        }
         if let Some(Projection { redis, recorded }) = projection
             && let Err(error) = redis.apply(&recorded).await
         {

@@ -3,12 +3,11 @@
 
 use async_trait::async_trait;
 
-use super::{SqlStore, SqlTransaction};
+use super::{SqlStore, SqlTransaction, Writes};
 use crate::adapters::StoreError;
 use crate::adapters::notifications::{Mail, QueuedMail};
 use crate::adapters::outbox::{Message, Outbox};
 use crate::adapters::redis_read_model::Update;
-use crate::domain::staff::Actor;
 use crate::metrics::{self, Delivery};
 
 #[async_trait]
@@ -17,7 +16,7 @@ impl Outbox for SqlTransaction {
         sqlx::query("INSERT INTO outbox (channel, payload) VALUES ($1, $2)")
             .bind(channel)
             .bind(payload)
-            .execute(&mut *self.transaction)
+            .execute(self.connections.for_writing().await?)
             .await?;
         Ok(())
     }
@@ -27,7 +26,7 @@ impl Outbox for SqlTransaction {
             .bind(&mail.recipient)
             .bind(&mail.subject)
             .bind(&mail.body)
-            .execute(&mut *self.transaction)
+            .execute(self.connections.for_writing().await?)
             .await?;
         Ok(())
     }
@@ -37,7 +36,7 @@ impl Outbox for SqlTransaction {
 /// handled: another process's relay skips them (PostgreSQL) or waits (SQLite), so each
 /// row goes out once. Those not marked are released for the next round.
 pub struct Claimed<T> {
-    writing: SqlTransaction,
+    writes: Writes,
     table: &'static str,
     /// Marks a row given up, where the table keeps such rows.
     give_up: Option<&'static str>,
@@ -68,10 +67,10 @@ impl<T> Claimed<T> {
             };
             sqlx::query(statement)
                 .bind(id)
-                .execute(&mut *self.writing.transaction)
+                .execute(self.writes.connection())
                 .await?;
         }
-        self.writing.transaction.commit().await?;
+        self.writes.commit().await?;
         let sent = outcomes.iter().filter(|(_, o)| *o == Outcome::Sent).count();
         metrics::delivered(self.delivery, sent);
         Ok(())
@@ -81,14 +80,14 @@ impl<T> Claimed<T> {
 impl SqlStore {
     /// The oldest messages not yet published.
     pub async fn claim_messages(&self, limit: i64) -> Result<Claimed<Message>, StoreError> {
-        let (writing, rows) = self
+        let (writes, rows) = self
             .claim(
                 "SELECT id, channel, payload FROM outbox WHERE published = 0 ORDER BY id",
                 limit,
             )
             .await?;
         Ok(Claimed {
-            writing,
+            writes,
             table: "outbox",
             give_up: Some("UPDATE outbox SET published = 2 WHERE id = $1"),
             delivery: Delivery::RedisMessage,
@@ -98,7 +97,7 @@ impl SqlStore {
 
     /// The oldest e-mails not yet sent.
     pub async fn claim_mail(&self, limit: i64) -> Result<Claimed<QueuedMail>, StoreError> {
-        let (writing, rows) = self
+        let (writes, rows) = self
             .claim(
                 "SELECT id, recipient, subject, body FROM outgoing_mail WHERE sent = 0 \
                  ORDER BY id",
@@ -106,7 +105,7 @@ impl SqlStore {
             )
             .await?;
         Ok(Claimed {
-            writing,
+            writes,
             table: "outgoing_mail",
             give_up: Some("UPDATE outgoing_mail SET sent = 2 WHERE id = $1"),
             delivery: Delivery::Mail,
@@ -119,7 +118,7 @@ impl SqlStore {
         &self,
         limit: i64,
     ) -> Result<Claimed<(i64, Update)>, StoreError> {
-        let (writing, recorded): (_, Vec<(i64, String)>) = self
+        let (writes, recorded): (_, Vec<(i64, String)>) = self
             .claim(
                 "SELECT id, payload FROM read_model_updates ORDER BY id",
                 limit,
@@ -133,7 +132,7 @@ impl SqlStore {
             })
             .collect::<Result<_, _>>()?;
         Ok(Claimed {
-            writing,
+            writes,
             table: "read_model_updates",
             give_up: None,
             delivery: Delivery::ReadModelUpdate,
@@ -163,21 +162,17 @@ impl SqlStore {
 
     /// The first `limit` rows of `select` (ordered, without `LIMIT`), in a writing
     /// transaction that holds them until the claim is finished.
-    async fn claim<T>(
-        &self,
-        select: &str,
-        limit: i64,
-    ) -> Result<(SqlTransaction, Vec<T>), StoreError>
+    async fn claim<T>(&self, select: &str, limit: i64) -> Result<(Writes, Vec<T>), StoreError>
     where
         T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
     {
         let query = format!("{select} LIMIT $1{}", self.skip_locked());
-        let mut writing = self.begin_writing(&Actor::system()).await?;
+        let mut writes = self.begin_writes().await?;
         let rows = sqlx::query_as(&query)
             .bind(limit)
-            .fetch_all(&mut *writing.transaction)
+            .fetch_all(writes.connection())
             .await?;
-        Ok((writing, rows))
+        Ok((writes, rows))
     }
 
     /// PostgreSQL locks the rows it hands out and passes over those locked by others;

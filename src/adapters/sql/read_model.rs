@@ -42,7 +42,7 @@ impl ReadModelWriter for SqlTransaction {
         .bind(&eta)
         .bind(qty)
         .bind(&self.actor)
-        .execute(&mut *self.transaction)
+        .execute(self.connections.for_writing().await?)
         .await?
         .rows_affected();
         if listed == 0 {
@@ -50,7 +50,7 @@ impl ReadModelWriter for SqlTransaction {
         }
         sqlx::query("INSERT INTO sku_stock_view (sku) VALUES ($1) ON CONFLICT (sku) DO NOTHING")
             .bind(created.sku.as_str())
-            .execute(&mut *self.transaction)
+            .execute(self.connections.for_writing().await?)
             .await?;
         let (warehouse, incoming) = if eta.is_none() { (qty, 0) } else { (0, qty) };
         sqlx::query(
@@ -65,7 +65,7 @@ impl ReadModelWriter for SqlTransaction {
         .bind(warehouse)
         .bind(incoming)
         .bind(&eta)
-        .execute(&mut *self.transaction)
+        .execute(self.connections.for_writing().await?)
         .await?;
         Ok(())
     }
@@ -99,7 +99,7 @@ impl ReadModelWriter for SqlTransaction {
         .bind(&batch.sku)
         .bind(warehouse)
         .bind(incoming)
-        .execute(&mut *self.transaction)
+        .execute(self.connections.for_writing().await?)
         .await?;
         sqlx::query(
             "UPDATE batches_view SET purchased_quantity = $2, changed_by = $3 WHERE reference = $1",
@@ -107,7 +107,7 @@ impl ReadModelWriter for SqlTransaction {
         .bind(changed.reference.as_str())
         .bind(qty)
         .bind(&self.actor)
-        .execute(&mut *self.transaction)
+        .execute(self.connections.for_writing().await?)
         .await?;
         Ok(())
     }
@@ -127,7 +127,7 @@ impl ReadModelWriter for SqlTransaction {
             .bind(allocated.batchref.as_str())
             .bind(&self.started_at)
             .bind(&self.actor)
-            .execute(&mut *self.transaction)
+            .execute(self.connections.for_writing().await?)
             .await?
             .rows_affected();
         if inserted == 1 {
@@ -139,7 +139,7 @@ impl ReadModelWriter for SqlTransaction {
              WHERE orderid = $1 AND sku = $2 AND qty = $3 AND resolved = 0",
         );
         bind_line(resolve, &allocated.line)
-            .execute(&mut *self.transaction)
+            .execute(self.connections.for_writing().await?)
             .await?;
         Ok(())
     }
@@ -160,7 +160,7 @@ impl ReadModelWriter for SqlTransaction {
             .bind(line.orderid.as_str())
             .bind(line.sku.as_str())
             .bind(i64::from(line.qty.get()))
-            .fetch_optional(&mut *self.transaction)
+            .fetch_optional(self.connections.for_writing().await?)
             .await?;
         if let Some(batchref) = removed {
             self.count_line(&batchref, line, -1).await?;
@@ -181,7 +181,7 @@ impl ReadModelWriter for SqlTransaction {
         );
         bind_line(insert, &event.line)
             .bind(noticed_at)
-            .execute(&mut *self.transaction)
+            .execute(self.connections.for_writing().await?)
             .await?;
         Ok(())
     }
@@ -202,7 +202,7 @@ impl SqlTransaction {
         let id: i64 =
             sqlx::query_scalar("INSERT INTO read_model_updates (payload) VALUES ($1) RETURNING id")
                 .bind(payload)
-                .fetch_one(&mut *self.transaction)
+                .fetch_one(self.connections.for_writing().await?)
                 .await?;
         projection.recorded.push((id, update));
         Ok(())
@@ -213,7 +213,7 @@ impl SqlTransaction {
             "SELECT sku, eta, purchased_quantity FROM batches_view WHERE reference = $1",
         )
         .bind(reference)
-        .fetch_optional(&mut *self.transaction)
+        .fetch_optional(self.connections.for_writing().await?)
         .await?)
     }
 
@@ -232,7 +232,7 @@ impl SqlTransaction {
         )
         .bind(batchref)
         .bind(units)
-        .fetch_optional(&mut *self.transaction)
+        .fetch_optional(self.connections.for_writing().await?)
         .await?;
         let Some((sku, eta)) = batch else {
             return Ok(());
@@ -251,7 +251,7 @@ impl SqlTransaction {
         .bind(warehouse)
         .bind(incoming)
         .bind(sign)
-        .execute(&mut *self.transaction)
+        .execute(self.connections.for_writing().await?)
         .await?;
         Ok(())
     }

@@ -4,7 +4,6 @@
 use super::SqlStore;
 use crate::adapters::StoreError;
 use crate::adapters::redis_read_model::{BatchState, LineState, RedisReadModel};
-use crate::domain::staff::Actor;
 
 /// Every batch with what is allocated to it.
 const BATCHES: &str = "SELECT b.reference, b.sku, b.eta, b.purchased_quantity, \
@@ -37,15 +36,15 @@ impl SqlStore {
     /// no writer running meanwhile. Out-of-stock notices record events, not state, and
     /// are kept as they are.
     pub async fn rebuild_read_models(&self) -> Result<(), StoreError> {
-        let mut writing = self.begin_writing(&Actor::system()).await?;
+        let mut writes = self.begin_writes().await?;
         if self.writer.is_none() {
             // PostgreSQL: no writer may change what is being rebuilt meanwhile (SQLite's
-            // write lock, taken by `begin_writing`, already sees to that). Readers go on.
+            // write lock, taken by `begin_writes`, already sees to that). Readers go on.
             sqlx::query(
                 "LOCK TABLE products, allocations_view, batches_view, sku_stock_view, \
                  read_model_updates IN EXCLUSIVE MODE",
             )
-            .execute(&mut *writing.transaction)
+            .execute(writes.connection())
             .await?;
         }
         let statements = [
@@ -68,14 +67,12 @@ impl SqlStore {
             ),
         ];
         for statement in statements {
-            sqlx::query(&statement)
-                .execute(&mut *writing.transaction)
-                .await?;
+            sqlx::query(&statement).execute(writes.connection()).await?;
         }
         if let Some(redis) = &self.redis_read_model {
-            return self.rebuild_in_redis(writing, redis).await;
+            return self.rebuild_in_redis(writes, redis).await;
         }
-        Ok(writing.transaction.commit().await?)
+        writes.commit().await
     }
 
     /// Replaces the Redis read models with the write model's state, stamped with an id
@@ -83,23 +80,21 @@ impl SqlStore {
     /// new state and dropped, and any still on their way to Redis lose to it.
     async fn rebuild_in_redis(
         &self,
-        mut writing: super::SqlTransaction,
+        mut writes: super::Writes,
         redis: &RedisReadModel,
     ) -> Result<(), StoreError> {
         let newest: i64 = sqlx::query_scalar(
             "INSERT INTO read_model_updates (payload) VALUES ('rebuilt') RETURNING id",
         )
-        .fetch_one(&mut *writing.transaction)
+        .fetch_one(writes.connection())
         .await?;
         sqlx::query("DELETE FROM read_model_updates")
-            .execute(&mut *writing.transaction)
+            .execute(writes.connection())
             .await?;
         let batches: Vec<BatchRow> = sqlx::query_as(BATCHES)
-            .fetch_all(&mut *writing.transaction)
+            .fetch_all(writes.connection())
             .await?;
-        let lines: Vec<LineRow> = sqlx::query_as(LINES)
-            .fetch_all(&mut *writing.transaction)
-            .await?;
+        let lines: Vec<LineRow> = sqlx::query_as(LINES).fetch_all(writes.connection()).await?;
         let batches: Vec<_> = batches
             .into_iter()
             .map(
@@ -124,6 +119,6 @@ impl SqlStore {
             })
             .collect();
         redis.replace(newest, &batches, &lines).await?;
-        Ok(writing.transaction.commit().await?)
+        writes.commit().await
     }
 }

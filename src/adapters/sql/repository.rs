@@ -63,10 +63,14 @@ fn batch(
 #[async_trait]
 impl ProductRepository for SqlTransaction {
     async fn get(&mut self, sku: &Sku) -> Result<Option<Product>, StoreError> {
+        // On SQLite's read side each query sees the latest commit: the version comes
+        // first, so a product changed while its rows are read is a product whose saved
+        // version moved on, and its save is refused.
+        let connection = self.connections.for_reading().await?;
         let version: Option<i64> =
             sqlx::query_scalar("SELECT version_number FROM products WHERE sku = $1")
                 .bind(sku.as_str())
-                .fetch_optional(&mut *self.transaction)
+                .fetch_optional(&mut *connection)
                 .await?;
         let Some(version) = version else {
             return Ok(None);
@@ -75,7 +79,7 @@ impl ProductRepository for SqlTransaction {
             "SELECT reference, purchased_quantity, eta FROM batches WHERE sku = $1 ORDER BY id",
         )
         .bind(sku.as_str())
-        .fetch_all(&mut *self.transaction)
+        .fetch_all(&mut *connection)
         .await?;
         let allocation_rows: Vec<AllocationRow> = sqlx::query_as(
             "SELECT b.reference, a.orderid, a.qty \
@@ -83,7 +87,7 @@ impl ProductRepository for SqlTransaction {
              WHERE b.sku = $1 ORDER BY a.id",
         )
         .bind(sku.as_str())
-        .fetch_all(&mut *self.transaction)
+        .fetch_all(connection)
         .await?;
 
         let mut allocations: HashMap<String, Vec<OrderLine>> = HashMap::new();
@@ -103,7 +107,7 @@ impl ProductRepository for SqlTransaction {
         let sku: Option<String> =
             sqlx::query_scalar("SELECT sku FROM batches WHERE reference = $1")
                 .bind(reference.as_str())
-                .fetch_optional(&mut *self.transaction)
+                .fetch_optional(self.connections.for_reading().await?)
                 .await?;
         sku.map(|sku| Sku::parse(&sku).map_err(|_| corrupt("SKU", sku)))
             .transpose()
@@ -173,7 +177,7 @@ impl SqlTransaction {
             .bind(new_version)
             .bind(loaded.version_number() as i64),
         }
-        .execute(&mut *self.transaction)
+        .execute(self.connections.for_writing().await?)
         .await?
         .rows_affected();
         if updated == 1 {
@@ -204,7 +208,7 @@ impl SqlTransaction {
                 .bind(qty)
                 .bind(batch.eta().map(|eta| eta.to_string()))
                 .bind(&self.actor)
-                .execute(&mut *self.transaction)
+                .execute(self.connections.for_writing().await?)
                 .await?;
             }
             Some(before) if before.purchased_quantity() != batch.purchased_quantity() => {
@@ -215,7 +219,7 @@ impl SqlTransaction {
                 .bind(reference)
                 .bind(qty)
                 .bind(&self.actor)
-                .execute(&mut *self.transaction)
+                .execute(self.connections.for_writing().await?)
                 .await?;
             }
             Some(_) => {}
@@ -228,7 +232,7 @@ impl SqlTransaction {
             sqlx::query("DELETE FROM allocations WHERE orderid = $1 AND sku = $2 AND qty = $3"),
             line,
         )
-        .execute(&mut *self.transaction)
+        .execute(self.connections.for_writing().await?)
         .await?;
         Ok(())
     }
@@ -246,7 +250,7 @@ impl SqlTransaction {
             .bind(reference.as_str())
             .bind(&self.started_at)
             .bind(&self.actor)
-            .execute(&mut *self.transaction)
+            .execute(self.connections.for_writing().await?)
             .await?;
         Ok(())
     }
