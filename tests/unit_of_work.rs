@@ -44,23 +44,34 @@ async fn a_product_round_trips_with_its_batches_and_allocations() {
             None,
         ))
         .unwrap();
+    // Never needed: a batch without lines.
+    product
+        .add_batch(Batch::new(
+            reference("later"),
+            sku("GENERIC-SOFA"),
+            qty(20),
+            Some(parse_date("2011-02-01").unwrap()),
+        ))
+        .unwrap();
     product.allocate(line("o1", "GENERIC-SOFA", 10));
     product.allocate(line("o2", "GENERIC-SOFA", 45));
+    product.allocate(line("o3", "GENERIC-SOFA", 5));
     product.take_events();
     let expected = product.clone();
     uow.commit().await.unwrap();
 
     let loaded = stored_product(&db, "GENERIC-SOFA").await.unwrap();
 
-    assert_eq!(loaded, expected);
-    assert_eq!(loaded.version_number(), 4);
+    assert_eq!(loaded, expected, "batches and their lines, in order");
+    assert_eq!(loaded.version_number(), 6);
     assert_eq!(
         loaded
             .batch(&reference("in-stock"))
             .unwrap()
             .available_quantity(),
-        40
+        35
     );
+    assert_eq!(loaded.batch(&reference("later")).unwrap().allocations(), []);
     assert_eq!(
         loaded
             .batch(&reference("shipment"))
