@@ -1,7 +1,7 @@
 //! The product repository over SQL: a product is its row, its batches and their
 //! allocations; saving writes only what changed since it was loaded.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -12,108 +12,95 @@ use crate::adapters::repository::ProductRepository;
 use crate::domain::model::{Batch, OrderLine, Product};
 use crate::domain::values::{BatchRef, OrderId, Quantity, Sku};
 
-/// A product with its batches and their lines, in one query: one statement is one
-/// snapshot, and one round trip to the database.
-const PRODUCT: &str = "SELECT p.version_number, b.reference, b.purchased_quantity, b.eta, \
-    a.orderid, a.qty \
-    FROM products p \
-    LEFT JOIN batches b ON b.sku = p.sku \
-    LEFT JOIN allocations a ON a.batch_id = b.id \
-    WHERE p.sku = $1 ORDER BY b.id, a.id";
-
-/// A row of [`PRODUCT`]: one per line, one per batch without lines, and one for a
-/// product without batches.
 #[derive(sqlx::FromRow)]
-struct ProductRow {
-    version_number: i64,
-    reference: Option<String>,
-    purchased_quantity: Option<i64>,
+struct BatchRow {
+    reference: String,
+    purchased_quantity: i64,
     eta: Option<String>,
-    orderid: Option<String>,
-    qty: Option<i64>,
 }
 
-/// A batch whose lines are still being read.
-struct Restoring {
-    reference: BatchRef,
-    purchased: Quantity,
-    eta: Option<NaiveDate>,
-    lines: Vec<OrderLine>,
-}
-
-impl Restoring {
-    fn new(reference: String, row: &ProductRow) -> Result<Self, StoreError> {
-        let eta = row
-            .eta
-            .as_deref()
-            .map(|eta| eta.parse::<NaiveDate>().map_err(|_| corrupt("ETA", eta)))
-            .transpose()?;
-        Ok(Self {
-            reference: BatchRef::parse(&reference)
-                .map_err(|_| corrupt("batch reference", &reference))?,
-            purchased: quantity(
-                row.purchased_quantity
-                    .ok_or_else(|| corrupt("purchased quantity", "NULL"))?,
-            )?,
-            eta,
-            lines: Vec::new(),
-        })
-    }
-
-    fn finish(self, sku: &Sku) -> Batch {
-        Batch::restore(
-            self.reference,
-            sku.clone(),
-            self.purchased,
-            self.eta,
-            self.lines,
-        )
-    }
+#[derive(sqlx::FromRow)]
+struct AllocationRow {
+    reference: String,
+    orderid: String,
+    qty: i64,
 }
 
 fn quantity(units: i64) -> Result<Quantity, StoreError> {
     Quantity::new(units).map_err(|_| corrupt("quantity", units))
 }
 
-fn restore(sku: &Sku, rows: Vec<ProductRow>) -> Result<Option<Product>, StoreError> {
-    let Some(version) = rows.first().map(|row| row.version_number) else {
-        return Ok(None);
+fn line(sku: &Sku, row: AllocationRow) -> Result<(String, OrderLine), StoreError> {
+    let orderid = OrderId::parse(&row.orderid).map_err(|_| corrupt("order id", &row.orderid))?;
+    let line = OrderLine {
+        orderid,
+        sku: sku.clone(),
+        qty: quantity(row.qty)?,
     };
-    let version = u64::try_from(version).map_err(|_| corrupt("version", version))?;
-    let mut batches = Vec::new();
-    let mut restoring: Option<Restoring> = None;
-    for row in rows {
-        let Some(reference) = row.reference.clone() else {
-            continue;
-        };
-        // Rows come batch by batch: a new reference starts the next batch.
-        if restoring
-            .as_ref()
-            .is_none_or(|batch| batch.reference.as_str() != reference)
-        {
-            batches.extend(restoring.take().map(|batch| batch.finish(sku)));
-            restoring = Some(Restoring::new(reference, &row)?);
-        }
-        if let (Some(orderid), Some(qty), Some(batch)) = (row.orderid, row.qty, &mut restoring) {
-            batch.lines.push(OrderLine {
-                orderid: OrderId::parse(&orderid).map_err(|_| corrupt("order id", &orderid))?,
-                sku: sku.clone(),
-                qty: quantity(qty)?,
-            });
-        }
-    }
-    batches.extend(restoring.map(|batch| batch.finish(sku)));
-    Ok(Some(Product::restore(sku.clone(), batches, version)))
+    Ok((row.reference, line))
+}
+
+fn batch(
+    sku: &Sku,
+    row: BatchRow,
+    allocations: &mut HashMap<String, Vec<OrderLine>>,
+) -> Result<Batch, StoreError> {
+    let reference =
+        BatchRef::parse(&row.reference).map_err(|_| corrupt("batch reference", &row.reference))?;
+    let eta = row
+        .eta
+        .map(|eta| eta.parse::<NaiveDate>().map_err(|_| corrupt("ETA", eta)))
+        .transpose()?;
+    Ok(Batch::restore(
+        reference,
+        sku.clone(),
+        quantity(row.purchased_quantity)?,
+        eta,
+        allocations.remove(&row.reference).unwrap_or_default(),
+    ))
 }
 
 #[async_trait]
 impl ProductRepository for SqlTransaction {
     async fn get(&mut self, sku: &Sku) -> Result<Option<Product>, StoreError> {
-        let rows: Vec<ProductRow> = sqlx::query_as(PRODUCT)
-            .bind(sku.as_str())
-            .fetch_all(self.connections.for_reading().await?)
-            .await?;
-        restore(sku, rows)
+        // On SQLite's read side each query sees the latest commit: the version comes
+        // first, so a product changed while its rows are read is a product whose saved
+        // version moved on, and its save is refused.
+        let connection = self.connections.for_reading().await?;
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT version_number FROM products WHERE sku = $1")
+                .bind(sku.as_str())
+                .fetch_optional(&mut *connection)
+                .await?;
+        let Some(version) = version else {
+            return Ok(None);
+        };
+        let batch_rows: Vec<BatchRow> = sqlx::query_as(
+            "SELECT reference, purchased_quantity, eta FROM batches WHERE sku = $1 ORDER BY id",
+        )
+        .bind(sku.as_str())
+        .fetch_all(&mut *connection)
+        .await?;
+        let allocation_rows: Vec<AllocationRow> = sqlx::query_as(
+            "SELECT b.reference, a.orderid, a.qty \
+             FROM allocations a JOIN batches b ON b.id = a.batch_id \
+             WHERE b.sku = $1 ORDER BY a.id",
+        )
+        .bind(sku.as_str())
+        .fetch_all(connection)
+        .await?;
+
+        let mut allocations: HashMap<String, Vec<OrderLine>> = HashMap::new();
+        for row in allocation_rows {
+            let (reference, line) = line(sku, row)?;
+            allocations.entry(reference).or_default().push(line);
+        }
+        let batches = batch_rows
+            .into_iter()
+            .map(|row| batch(sku, row, &mut allocations))
+            .collect::<Result<_, _>>()?;
+        let version = u64::try_from(version).map_err(|_| corrupt("version", version))?;
+        Ok(Some(Product::restore(sku.clone(), batches, version)))
     }
 
     async fn sku_of_batch(&mut self, reference: &BatchRef) -> Result<Option<Sku>, StoreError> {
