@@ -213,8 +213,10 @@ async fn main() {
     watcher.await.expect("memory watcher");
     println!(
         "\nServer memory, sampled every 100 ms through the run: {} MB of its own \
-         (anonymous) at most; {} MB resident at most.",
+         (anonymous) at most; {} MB proportional (each page once) at most; {} MB \
+         resident at most.",
         peak.own.load(Ordering::Relaxed) / 1024,
+        peak.proportional.load(Ordering::Relaxed) / 1024,
         peak.resident.load(Ordering::Relaxed) / 1024
     );
     server.stop();
@@ -378,30 +380,40 @@ async fn allocate_directly(
     transaction.commit().await
 }
 
-/// The most memory the server held (kB): resident in all, and of its own. Resident
-/// memory also counts the pages of the database file SQLite maps, which belong to the
-/// operating system's file cache.
+/// The most memory the server held (kB): resident in all, its share of that, and of
+/// its own. Resident memory counts a page of the database file once for every SQLite
+/// connection that maps it; the proportional set counts each page once. Those pages
+/// belong to the operating system's file cache.
 #[derive(Default)]
 struct PeakMemory {
     resident: AtomicU64,
+    proportional: AtomicU64,
     own: AtomicU64,
 }
 
 /// Samples the process's memory until told to stop; keeps the peaks.
 async fn watch_memory(pid: u32, peak: Arc<PeakMemory>, watching: Arc<AtomicBool>) {
     while watching.load(Ordering::Relaxed) {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let kb = |field: &str| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix(field))
-                .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse().ok())
-                .unwrap_or(0)
-        };
-        peak.resident.fetch_max(kb("VmRSS:"), Ordering::Relaxed);
-        peak.own.fetch_max(kb("RssAnon:"), Ordering::Relaxed);
+        let read = |file: &str| std::fs::read_to_string(format!("/proc/{pid}/{file}"));
+        let status = read("status").unwrap_or_default();
+        let rollup = read("smaps_rollup").unwrap_or_default();
+        peak.resident
+            .fetch_max(kb(&status, "VmRSS:"), Ordering::Relaxed);
+        peak.proportional
+            .fetch_max(kb(&rollup, "Pss:"), Ordering::Relaxed);
+        peak.own
+            .fetch_max(kb(&status, "RssAnon:"), Ordering::Relaxed);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The figure of `field` in a `/proc` listing such as `VmRSS:   1234 kB`.
+fn kb(listing: &str, field: &str) -> u64 {
+    listing
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// The release server, on a free port, over the benchmark's database.
