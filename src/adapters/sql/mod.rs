@@ -95,8 +95,9 @@ fn pool_options(backend: Backend, side: Side) -> AnyPoolOptions {
         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
     // Readers read the file through memory mapped (up to 1 GiB), shared by all of
     // them, instead of copying pages with read calls into a cache each: reads +30%.
-    // Not writers: every time the file grows, each connection maps it anew, which
-    // cost writes, whose turns are one after another, a sixth of their rate.
+    // Not writers: SQLite unmaps a connection's file at its next transaction after
+    // another connection's commit, so each writer would map it anew, which cost
+    // writes, whose turns are one after another, a sixth of their rate.
     const READER: &str = "PRAGMA mmap_size = 1073741824; PRAGMA query_only = ON;";
     pool.after_connect(move |connection, _| {
         Box::pin(async move {
