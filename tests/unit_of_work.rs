@@ -28,31 +28,22 @@ async fn a_product_round_trips_with_its_batches_and_allocations() {
     let store = db.store().await;
     let mut uow = UnitOfWork::begin(&store, &Actor::system()).await.unwrap();
     let product = uow.product_or_new(&sku("GENERIC-SOFA")).await.unwrap();
-    product
-        .add_batch(Batch::new(
-            reference("shipment"),
-            sku("GENERIC-SOFA"),
-            qty(100),
-            Some(parse_date("2011-01-02").unwrap()),
-        ))
-        .unwrap();
-    product
-        .add_batch(Batch::new(
-            reference("in-stock"),
-            sku("GENERIC-SOFA"),
-            qty(50),
-            None,
-        ))
-        .unwrap();
-    // Never needed: a batch without lines.
-    product
-        .add_batch(Batch::new(
-            reference("later"),
-            sku("GENERIC-SOFA"),
-            qty(20),
-            Some(parse_date("2011-02-01").unwrap()),
-        ))
-        .unwrap();
+    // "later" is never needed: a batch without lines.
+    for (reference_, units, eta) in [
+        ("shipment", 100, Some("2011-01-02")),
+        ("in-stock", 50, None),
+        ("later", 20, Some("2011-02-01")),
+    ] {
+        let eta = eta.map(|eta| parse_date(eta).unwrap());
+        product
+            .add_batch(Batch::new(
+                reference(reference_),
+                sku("GENERIC-SOFA"),
+                qty(units),
+                eta,
+            ))
+            .unwrap();
+    }
     product.allocate(line("o1", "GENERIC-SOFA", 10));
     product.allocate(line("o2", "GENERIC-SOFA", 45));
     product.allocate(line("o3", "GENERIC-SOFA", 5));
