@@ -196,7 +196,11 @@ async fn concurrent_allocations_never_oversell_a_batch() {
 }
 
 async fn allocate_slowly(store: SqlStore, orderid: &str) -> Result<(), StoreError> {
-    let mut uow = UnitOfWork::begin(&store, &Actor::system()).await?;
+    let uow = UnitOfWork::begin(&store, &Actor::system()).await?;
+    allocate_in(uow, orderid).await
+}
+
+async fn allocate_in(mut uow: UnitOfWork, orderid: &str) -> Result<(), StoreError> {
     let product = uow.product(&sku("LAMP")).await?.unwrap();
     product.allocate(line(orderid, "LAMP", 1));
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -230,5 +234,29 @@ async fn concurrent_updates_to_one_product_lose_nothing() {
     assert_eq!(committed, 1, "exactly one writer wins");
     let product = stored_product(&db, "LAMP").await.unwrap();
     assert_eq!(product.version_number(), 1 + committed as u64);
+    assert_eq!(product.batches()[0].allocations().len(), committed);
+}
+
+/// Work that lost a race begins exclusive: on SQLite it reads in the writer's turn, so
+/// the second of two units of work reads what the first wrote and both commit. On
+/// PostgreSQL, where writers run side by side, it is an ordinary unit of work.
+#[tokio::test]
+async fn exclusive_units_of_work_on_sqlite_cannot_lose_a_race() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    MessageBus::new(Arc::new(store.clone()))
+        .handle(create_batch("b1", "LAMP", 10, None))
+        .await
+        .unwrap();
+
+    let exclusive = async |orderid| {
+        let uow = UnitOfWork::begin_exclusive(&store, &Actor::system()).await?;
+        allocate_in(uow, orderid).await
+    };
+    let (first, second) = tokio::join!(exclusive("o1"), exclusive("o2"));
+
+    let committed = [&first, &second].iter().filter(|r| r.is_ok()).count();
+    assert_eq!(committed, if db.is_postgres() { 1 } else { 2 });
+    let product = stored_product(&db, "LAMP").await.unwrap();
     assert_eq!(product.batches()[0].allocations().len(), committed);
 }

@@ -207,7 +207,24 @@ impl Store for SqlStore {
             Some(_) => None,
             None => Some(self.begin_writes().await?),
         };
-        Ok(Box::new(SqlTransaction {
+        Ok(Box::new(self.transaction(actor, writes)))
+    }
+
+    /// On SQLite the writer's turn is taken before the first read: a hot product's
+    /// writers would otherwise keep reading a version that the turns ahead of them
+    /// replace.
+    async fn begin_exclusive(
+        &self,
+        actor: &Actor,
+    ) -> Result<Box<dyn StoreTransaction>, StoreError> {
+        let writes = self.begin_writes().await?;
+        Ok(Box::new(self.transaction(actor, Some(writes))))
+    }
+}
+
+impl SqlStore {
+    fn transaction(&self, actor: &Actor, writes: Option<Writes>) -> SqlTransaction {
+        SqlTransaction {
             connections: Connections {
                 store: self.clone(),
                 reader: None,
@@ -219,11 +236,9 @@ impl Store for SqlStore {
                 redis,
                 recorded: Vec::new(),
             }),
-        }))
+        }
     }
-}
 
-impl SqlStore {
     /// A write transaction; on SQLite, once it is this writer's turn.
     async fn begin_writes(&self) -> Result<Writes, StoreError> {
         Ok(match &self.writer {
