@@ -1,6 +1,7 @@
 //! Load on the real server over loopback, beside the ceilings of the same machine in the
 //! same run: the server's trivial `/healthz` (the HTTP stack) and the allocation's
-//! database transaction run directly, without the server (the database).
+//! database transaction run directly, without the server, the way the server's writes
+//! reach the database (the database).
 //!
 //! `cargo bench --features ssr --bench load`. Seeds the large warehouse (see
 //! `support/warehouse.rs`), starts the release server on it, and for 8 and 64
@@ -18,6 +19,7 @@
 mod warehouse;
 
 use std::process::{Child, Command, Stdio};
+use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -26,7 +28,9 @@ use allocation_desk::bootstrap::open_store;
 use allocation_desk::config::{Config, ReadModelStore};
 use allocation_desk::domain::staff::{Actor, Role};
 use allocation_desk::service_layer::staff::Staff;
+use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AnyPool, Row};
+use tokio::sync::Mutex;
 use warehouse::{LINES_PER_BATCH, SKUS, database, order_id, seed, sku};
 
 /// How long each measurement runs, unless `BENCH_SECONDS` says otherwise.
@@ -169,6 +173,7 @@ async fn main() {
         (true, true) => "PostgreSQL, read models in Redis",
     };
 
+    let direct = Direct::open(&url, store.pool());
     let mut server = Server::start(&config);
     let base = server.base.clone();
     let peak = Arc::new(PeakMemory::default());
@@ -187,7 +192,7 @@ async fn main() {
     for connections in CONNECTIONS {
         let health = run(&base, &token, Load::Health, connections, &mut order).await;
         print_row(Load::Health, connections, &health, String::new());
-        let raw = raw_transactions(store.pool(), !url.starts_with("postgres"), connections).await;
+        let raw = raw_transactions(&direct, connections).await;
         print_row_named(
             "allocation transaction, direct (ceiling: database)",
             connections,
@@ -315,14 +320,52 @@ async fn run(
     Figures::gather(workers, started).await
 }
 
+/// Where the direct transaction runs: the way the server's units of work write.
+#[derive(Clone)]
+enum Direct {
+    /// One connection, run in place by whoever holds its turn, as the server's writer.
+    Sqlite(Arc<Mutex<rusqlite::Connection>>),
+    /// The pool, as the server's.
+    Postgres(AnyPool),
+}
+
+impl Direct {
+    fn open(url: &str, pool: &AnyPool) -> Self {
+        if url.starts_with("postgres") {
+            return Self::Postgres(pool.clone());
+        }
+        let file = SqliteConnectOptions::from_str(url).expect("an SQLite URL");
+        let connection = rusqlite::Connection::open(file.get_filename()).expect("the database");
+        connection
+            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
+            .expect("settings");
+        Self::Sqlite(Arc::new(Mutex::new(connection)))
+    }
+
+    async fn allocate(
+        &self,
+        product: &str,
+        orderid: &str,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        match self {
+            Self::Sqlite(writer) => Ok(allocate_in_place(
+                &mut *writer.lock().await,
+                product,
+                orderid,
+            )?),
+            Self::Postgres(pool) => Ok(allocate_on_pool(pool, product, orderid).await?),
+        }
+    }
+}
+
 /// The allocation's transaction without the server: read the product and its batches,
 /// insert the line, bump the version, commit; `connections` at a time for [`measuring_time`].
-async fn raw_transactions(pool: &AnyPool, sqlite: bool, connections: usize) -> Figures {
+async fn raw_transactions(direct: &Direct, connections: usize) -> Figures {
     let deadline = Instant::now() + measuring_time();
     let started = Instant::now();
     let workers: Vec<_> = (0..connections)
         .map(|worker| {
-            let pool = pool.clone();
+            let direct = direct.clone();
             tokio::spawn(async move {
                 let mut spread = Spread(0x2545_F491_4F6C_DD1D ^ ((worker as u64 + 1) * 104_729));
                 let (mut latencies, mut errors) = (Vec::new(), 0);
@@ -332,7 +375,7 @@ async fn raw_transactions(pool: &AnyPool, sqlite: bool, connections: usize) -> F
                     let sent = Instant::now();
                     let product = sku(spread.below(SKUS));
                     let orderid = format!("raw-{connections}-{worker}-{n}");
-                    match allocate_directly(&pool, sqlite, &product, &orderid).await {
+                    match direct.allocate(&product, &orderid).await {
                         Ok(()) => latencies.push(sent.elapsed()),
                         Err(_) => errors += 1,
                     }
@@ -344,17 +387,35 @@ async fn raw_transactions(pool: &AnyPool, sqlite: bool, connections: usize) -> F
     Figures::gather(workers, started).await
 }
 
-async fn allocate_directly(
-    pool: &AnyPool,
-    sqlite: bool,
+fn allocate_in_place(
+    connection: &mut rusqlite::Connection,
     product: &str,
     orderid: &str,
-) -> Result<(), sqlx::Error> {
-    let mut transaction = if sqlite {
-        pool.begin_with("BEGIN IMMEDIATE").await?
-    } else {
-        pool.begin().await?
-    };
+) -> rusqlite::Result<()> {
+    let transaction =
+        connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let version: i64 = transaction
+        .prepare_cached("SELECT version_number FROM products WHERE sku = ?1")?
+        .query_row([product], |row| row.get(0))?;
+    let batches: Vec<(i64, i64, Option<String>)> = transaction
+        .prepare_cached("SELECT id, purchased_quantity, eta FROM batches WHERE sku = ?1")?
+        .query_map([product], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    transaction
+        .prepare_cached(
+            "INSERT INTO allocations (batch_id, orderid, sku, qty) VALUES (?1, ?2, ?3, 1)",
+        )?
+        .execute(rusqlite::params![batches[0].0, orderid, product])?;
+    transaction
+        .prepare_cached(
+            "UPDATE products SET version_number = ?2 WHERE sku = ?1 AND version_number = ?3",
+        )?
+        .execute(rusqlite::params![product, version + 1, version])?;
+    transaction.commit()
+}
+
+async fn allocate_on_pool(pool: &AnyPool, product: &str, orderid: &str) -> Result<(), sqlx::Error> {
+    let mut transaction = pool.begin().await?;
     let version: i64 = sqlx::query("SELECT version_number FROM products WHERE sku = $1")
         .bind(product)
         .fetch_one(&mut *transaction)

@@ -37,16 +37,6 @@ pub trait Store: Send + Sync {
     /// writes. Whatever it writes is all kept on `commit`, and all dropped when the
     /// transaction is dropped uncommitted.
     async fn begin(&self, actor: &Actor) -> Result<Box<dyn StoreTransaction>, StoreError>;
-
-    /// As [`Self::begin`], but what the transaction reads no other writer can change
-    /// before it commits: for work that already lost a race, so that it cannot lose
-    /// again. Where writers run side by side, the same as `begin`.
-    async fn begin_exclusive(
-        &self,
-        actor: &Actor,
-    ) -> Result<Box<dyn StoreTransaction>, StoreError> {
-        self.begin(actor).await
-    }
 }
 
 /// One open transaction: the product repository, the read-model writes and the outbox,

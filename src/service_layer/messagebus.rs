@@ -89,7 +89,7 @@ impl MessageBus {
         tracing::debug!(?command, actor = actor.name, "handling command");
         let mut attempt = 1;
         let result = loop {
-            match self.handle_once(actor, &command, attempt).await {
+            match self.handle_once(actor, &command).await {
                 Err(ServiceError::Store(StoreError::Conflict(reason))) => {
                     metrics::version_conflict();
                     if attempt == MAX_ATTEMPTS {
@@ -111,19 +111,8 @@ impl MessageBus {
         result
     }
 
-    async fn handle_once(
-        &self,
-        actor: &Actor,
-        command: &Command,
-        attempt: u32,
-    ) -> Result<(), ServiceError> {
-        // A retry is work that lost a race: where the store can, it shuts out the
-        // other writers so that it cannot lose again.
-        let mut uow = if attempt == 1 {
-            UnitOfWork::begin(&*self.store, actor).await?
-        } else {
-            UnitOfWork::begin_exclusive(&*self.store, actor).await?
-        };
+    async fn handle_once(&self, actor: &Actor, command: &Command) -> Result<(), ServiceError> {
+        let mut uow = UnitOfWork::begin(&*self.store, actor).await?;
         dispatch_command(command, &mut uow).await?;
         let mut queue = VecDeque::from(uow.collect_new_events());
         let mut failure = None;

@@ -28,19 +28,10 @@ pub struct UnitOfWork {
 impl UnitOfWork {
     /// Begins the work of `actor`, who is recorded as its author.
     pub async fn begin(store: &dyn Store, actor: &Actor) -> Result<Self, StoreError> {
-        Ok(Self::over(store.begin(actor).await?))
-    }
-
-    /// Begins work that already lost a race: see [`Store::begin_exclusive`].
-    pub async fn begin_exclusive(store: &dyn Store, actor: &Actor) -> Result<Self, StoreError> {
-        Ok(Self::over(store.begin_exclusive(actor).await?))
-    }
-
-    fn over(transaction: Box<dyn StoreTransaction>) -> Self {
-        Self {
-            transaction,
+        Ok(Self {
+            transaction: store.begin(actor).await?,
             seen: Vec::new(),
-        }
+        })
     }
 
     pub async fn product(&mut self, sku: &Sku) -> Result<Option<&mut Product>, StoreError> {

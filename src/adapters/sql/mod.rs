@@ -1,12 +1,15 @@
 //! The SQL store: the write model and the SQL read models over sqlx, on an embedded
 //! SQLite file or on PostgreSQL, chosen by the URL at run time. The SQL is shared; the
-//! two differ in schema types (see `migrations/`) and in how writers are kept apart.
+//! two differ in schema types (see `migrations/`) and in how writers are kept apart:
+//! on SQLite, units of work write through a connection of their own (`writer`).
 
 mod accounts;
 mod outbox;
 mod read_model;
 mod rebuild;
 mod repository;
+mod statement;
+mod writer;
 
 pub use outbox::{Claimed, Outcome};
 
@@ -16,10 +19,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor as _};
+use tokio::sync::OwnedMutexGuard;
 
+use self::statement::{Executor, Value};
+use self::writer::{InlineWrites, Writer};
 use super::redis_read_model::{RedisReadModel, Update};
 use super::{Store, StoreError, StoreTransaction};
 use crate::domain::commands::Command;
@@ -95,9 +100,9 @@ fn pool_options(backend: Backend, side: Side) -> AnyPoolOptions {
         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
     // Readers read the file through memory mapped (up to 1 GiB), shared by all of
     // them, instead of copying pages with read calls into a cache each: reads +30%.
-    // Not writers: SQLite unmaps a connection's file at its next transaction after
-    // another connection's commit, so each writer would map it anew, which cost
-    // writes, whose turns are one after another, a sixth of their rate.
+    // Not the pool's writers: SQLite unmaps a connection's file at its next
+    // transaction after another connection's commit, so writers taking turns would
+    // each map it anew (measured: a sixth of their rate, when commands used them).
     const READER: &str = "PRAGMA mmap_size = 1073741824; PRAGMA query_only = ON;";
     pool.after_connect(move |connection, _| {
         Box::pin(async move {
@@ -136,9 +141,10 @@ pub struct SqlStore {
     /// The same pool on PostgreSQL; see [`Self::read_pool`].
     read_pool: AnyPool,
     /// SQLite only: it has one writer at a time, and queuing writers here rather than
-    /// in SQLite's busy handler keeps them in order and off its polling sleep.
-    /// PostgreSQL's writers run side by side.
-    writer: Option<Arc<Mutex<()>>>,
+    /// in SQLite's busy handler keeps them in order and off its polling sleep. Units of
+    /// work write through this connection; the other writers take its turn and write
+    /// through the pool. PostgreSQL's writers run side by side.
+    writer: Option<Writer>,
     /// Set when the read models live in Redis: transactions then record read-model
     /// updates in the outbox and apply them there, instead of writing SQL views.
     redis_read_model: Option<RedisReadModel>,
@@ -159,18 +165,21 @@ impl SqlStore {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
-        let read_pool = match backend {
+        let (read_pool, writer) = match backend {
             Backend::Sqlite => {
-                pool_options(backend, Side::Read)
+                let file = SqliteConnectOptions::from_str(url)?;
+                let writer = writer::open(file.get_filename())?;
+                let read_pool = pool_options(backend, Side::Read)
                     .connect_with(options)
-                    .await?
+                    .await?;
+                (read_pool, Some(writer))
             }
-            Backend::Postgres => pool.clone(),
+            Backend::Postgres => (pool.clone(), None),
         };
         Ok(Self {
             pool,
             read_pool,
-            writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            writer,
             redis_read_model: None,
         })
     }
@@ -181,7 +190,8 @@ impl SqlStore {
         self
     }
 
-    /// The pool of the write side: commands, rebuilds, accounts.
+    /// The pool of the write side: rebuilds, outbox relays, accounts, and on PostgreSQL
+    /// commands too.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
@@ -202,44 +212,29 @@ impl SqlStore {
 #[async_trait]
 impl Store for SqlStore {
     async fn begin(&self, actor: &Actor) -> Result<Box<dyn StoreTransaction>, StoreError> {
-        // On SQLite the writes begin at the first write; on PostgreSQL, now.
-        let writes = match self.writer {
-            Some(_) => None,
-            None => Some(self.begin_writes().await?),
-        };
-        Ok(Box::new(self.transaction(actor, writes)))
-    }
-
-    /// On SQLite the writer's turn is taken before the first read: a hot product's
-    /// writers would otherwise keep reading a version that the turns ahead of them
-    /// replace.
-    async fn begin_exclusive(
-        &self,
-        actor: &Actor,
-    ) -> Result<Box<dyn StoreTransaction>, StoreError> {
-        let writes = self.begin_writes().await?;
-        Ok(Box::new(self.transaction(actor, Some(writes))))
-    }
-}
-
-impl SqlStore {
-    fn transaction(&self, actor: &Actor, writes: Option<Writes>) -> SqlTransaction {
-        SqlTransaction {
-            connections: Connections {
-                store: self.clone(),
-                reader: None,
-                writes,
-            },
+        Ok(Box::new(SqlTransaction {
+            writes: self.begin_unit_writes().await?,
             started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             actor: actor.name.clone(),
             projection: self.redis_read_model.clone().map(|redis| Projection {
                 redis,
                 recorded: Vec::new(),
             }),
-        }
+        }))
+    }
+}
+
+impl SqlStore {
+    /// A unit of work's write transaction: on SQLite, on the writer, once it is this
+    /// unit's turn.
+    async fn begin_unit_writes(&self) -> Result<UnitWrites, StoreError> {
+        Ok(match &self.writer {
+            Some(writer) => UnitWrites::Inline(InlineWrites::begin(writer).await?),
+            None => UnitWrites::Pooled(self.begin_writes().await?),
+        })
     }
 
-    /// A write transaction; on SQLite, once it is this writer's turn.
+    /// A write transaction on the pool; on SQLite, once it is this writer's turn.
     async fn begin_writes(&self) -> Result<Writes, StoreError> {
         Ok(match &self.writer {
             Some(writer) => {
@@ -264,7 +259,7 @@ impl SqlStore {
 /// turn passes on (fields drop in order).
 struct Writes {
     transaction: sqlx::Transaction<'static, Any>,
-    turn: Option<OwnedMutexGuard<()>>,
+    turn: Option<OwnedMutexGuard<rusqlite::Connection>>,
 }
 
 impl Writes {
@@ -280,56 +275,40 @@ impl Writes {
     }
 }
 
-/// A unit of work's transaction. On SQLite, whose writers take turns, the products a
-/// command builds on are read before its turn, on the read side, while other writers
-/// write: the turn is then only as long as the writes. A product changed in between
-/// fails the version compare-and-set at its save, and the command is tried again, as
-/// on PostgreSQL, where it is one transaction throughout.
+/// A unit of work's writes: on SQLite's writer, or on a pooled connection.
+enum UnitWrites {
+    Inline(InlineWrites),
+    Pooled(Writes),
+}
+
+impl UnitWrites {
+    fn executor(&mut self) -> Executor<'_> {
+        match self {
+            Self::Inline(writes) => Executor::Sqlite(writes.connection()),
+            Self::Pooled(writes) => Executor::Sqlx(writes.connection()),
+        }
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Self::Inline(writes) => writes.commit(),
+            Self::Pooled(writes) => writes.commit().await,
+        }
+    }
+}
+
+/// A unit of work's transaction. On SQLite it holds the writer's turn from the start:
+/// its reads and writes run in place on the writer, and no other writer, of this
+/// process or another, can change what it read before it commits. On PostgreSQL
+/// writers run side by side, and meet at the product's version compare-and-set.
 pub struct SqlTransaction {
-    connections: Connections,
+    writes: UnitWrites,
     /// When the transaction began (RFC 3339, UTC): the time its changes are recorded
     /// at, the same in the write model and in the read models.
     started_at: String,
     /// Who the transaction's changes are recorded as made by.
     actor: String,
     projection: Option<Projection>,
-}
-
-/// Where a unit of work's statements go.
-struct Connections {
-    store: SqlStore,
-    /// SQLite, before the first write: a connection of the read side.
-    reader: Option<PoolConnection<Any>>,
-    /// From the first write on (SQLite), or from the start (PostgreSQL).
-    writes: Option<Writes>,
-}
-
-impl Connections {
-    /// The connection for writes, and for the reads that writes build on: on SQLite the
-    /// first call waits for the writer's turn and begins the write transaction.
-    async fn for_writing(&mut self) -> Result<&mut AnyConnection, StoreError> {
-        let writes = match self.writes.take() {
-            Some(writes) => writes,
-            None => {
-                // Writers waiting for their turn must not hold the read side's connections.
-                self.reader = None;
-                self.store.begin_writes().await?
-            }
-        };
-        Ok(self.writes.insert(writes).connection())
-    }
-
-    /// The connection for loading products: the read side until the first write.
-    async fn for_reading(&mut self) -> Result<&mut AnyConnection, StoreError> {
-        if self.writes.is_some() {
-            return self.for_writing().await;
-        }
-        let reader = match self.reader.take() {
-            Some(reader) => reader,
-            None => self.store.read_pool.acquire().await?,
-        };
-        Ok(self.reader.insert(reader))
-    }
 }
 
 /// The read-model updates a transaction recorded, to apply to Redis once committed.
@@ -349,27 +328,27 @@ impl StoreTransaction for SqlTransaction {
             .and_then(|tagged| tagged.iter().next())
             .map(|(name, fields)| (name.clone(), fields.to_string()))
             .unwrap_or_default();
-        sqlx::query(
-            "INSERT INTO command_log (at, actor, command, payload) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&self.started_at)
-        .bind(&self.actor)
-        .bind(name)
-        .bind(fields)
-        .execute(self.connections.for_writing().await?)
-        .await?;
+        let params = [
+            self.started_at.as_str().into(),
+            self.actor.as_str().into(),
+            name.as_str().into(),
+            fields.as_str().into(),
+        ];
+        self.writes
+            .executor()
+            .execute(
+                "INSERT INTO command_log (at, actor, command, payload) VALUES ($1, $2, $3, $4)",
+                &params,
+            )
+            .await?;
         Ok(())
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         let Self {
-            connections,
-            projection,
-            ..
+            writes, projection, ..
         } = *self;
-        if let Some(writes) = connections.writes {
-            writes.commit().await?;
-        }
+        writes.commit().await?;
         if let Some(Projection { redis, recorded }) = projection
             && let Err(error) = redis.apply(&recorded).await
         {
@@ -387,10 +366,11 @@ fn corrupt(what: &str, value: impl std::fmt::Debug) -> StoreError {
 
 type Query<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
 
-/// Binds a line's identity, `(orderid, sku, qty)`, as the next three parameters.
-fn bind_line<'q>(query: Query<'q>, line: &'q OrderLine) -> Query<'q> {
-    query
-        .bind(line.orderid.as_str())
-        .bind(line.sku.as_str())
-        .bind(i64::from(line.qty.get()))
+/// A line's identity, `(orderid, sku, qty)`, as three parameters.
+fn line_values(line: &OrderLine) -> [Value<'_>; 3] {
+    [
+        line.orderid.as_str().into(),
+        line.sku.as_str().into(),
+        i64::from(line.qty.get()).into(),
+    ]
 }

@@ -13,20 +13,28 @@ use crate::metrics::{self, Delivery};
 #[async_trait]
 impl Outbox for SqlTransaction {
     async fn record_message(&mut self, channel: &str, payload: &str) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO outbox (channel, payload) VALUES ($1, $2)")
-            .bind(channel)
-            .bind(payload)
-            .execute(self.connections.for_writing().await?)
+        self.writes
+            .executor()
+            .execute(
+                "INSERT INTO outbox (channel, payload) VALUES ($1, $2)",
+                &[channel.into(), payload.into()],
+            )
             .await?;
         Ok(())
     }
 
     async fn record_mail(&mut self, mail: &Mail) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO outgoing_mail (recipient, subject, body) VALUES ($1, $2, $3)")
-            .bind(&mail.recipient)
-            .bind(&mail.subject)
-            .bind(&mail.body)
-            .execute(self.connections.for_writing().await?)
+        let params = [
+            mail.recipient.as_str().into(),
+            mail.subject.as_str().into(),
+            mail.body.as_str().into(),
+        ];
+        self.writes
+            .executor()
+            .execute(
+                "INSERT INTO outgoing_mail (recipient, subject, body) VALUES ($1, $2, $3)",
+                &params,
+            )
             .await?;
         Ok(())
     }

@@ -5,20 +5,16 @@
 
 use async_trait::async_trait;
 
-use super::{SqlTransaction, bind_line};
+use super::{SqlTransaction, line_values};
 use crate::adapters::StoreError;
 use crate::adapters::read_model::ReadModelWriter;
 use crate::adapters::redis_read_model::Update;
 use crate::domain::events::{Allocated, BatchCreated, BatchQuantityChanged, OutOfStock};
 use crate::domain::model::OrderLine;
 
-/// A batch as `batches_view` lists it: what a change to it means for its SKU's totals.
-#[derive(sqlx::FromRow)]
-struct ListedBatch {
-    sku: String,
-    eta: Option<String>,
-    purchased_quantity: i64,
-}
+/// A batch as `batches_view` lists it, for what a change to it means for its SKU's
+/// totals: SKU, ETA, purchased quantity.
+type ListedBatch = (String, Option<String>, i64);
 
 #[async_trait]
 impl ReadModelWriter for SqlTransaction {
@@ -32,41 +28,47 @@ impl ReadModelWriter for SqlTransaction {
         })
         .await?;
         let eta = created.eta.map(|eta| eta.to_string());
+        let eta = eta.as_deref();
         let qty = i64::from(created.qty.get());
-        let listed = sqlx::query(
-            "INSERT INTO batches_view (reference, sku, eta, purchased_quantity, changed_by) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (reference) DO NOTHING",
-        )
-        .bind(created.reference.as_str())
-        .bind(created.sku.as_str())
-        .bind(&eta)
-        .bind(qty)
-        .bind(&self.actor)
-        .execute(self.connections.for_writing().await?)
-        .await?
-        .rows_affected();
+        let sku = created.sku.as_str();
+        let params = [
+            created.reference.as_str().into(),
+            sku.into(),
+            eta.into(),
+            qty.into(),
+            self.actor.as_str().into(),
+        ];
+        let writes = self.writes.executor();
+        let listed = writes
+            .execute(
+                "INSERT INTO batches_view (reference, sku, eta, purchased_quantity, changed_by) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (reference) DO NOTHING",
+                &params,
+            )
+            .await?;
         if listed == 0 {
             return Ok(());
         }
-        sqlx::query("INSERT INTO sku_stock_view (sku) VALUES ($1) ON CONFLICT (sku) DO NOTHING")
-            .bind(created.sku.as_str())
-            .execute(self.connections.for_writing().await?)
+        self.writes
+            .executor()
+            .execute(
+                "INSERT INTO sku_stock_view (sku) VALUES ($1) ON CONFLICT (sku) DO NOTHING",
+                &[sku.into()],
+            )
             .await?;
         let (warehouse, incoming) = if eta.is_none() { (qty, 0) } else { (0, qty) };
-        sqlx::query(
-            "UPDATE sku_stock_view SET batches = batches + 1, \
-                    warehouse_purchased = warehouse_purchased + $2, \
-                    incoming_purchased = incoming_purchased + $3, \
-                    next_eta = CASE WHEN next_eta IS NULL OR $4 < next_eta THEN $4 \
-                                    ELSE next_eta END \
-             WHERE sku = $1",
-        )
-        .bind(created.sku.as_str())
-        .bind(warehouse)
-        .bind(incoming)
-        .bind(&eta)
-        .execute(self.connections.for_writing().await?)
-        .await?;
+        self.writes
+            .executor()
+            .execute(
+                "UPDATE sku_stock_view SET batches = batches + 1, \
+                        warehouse_purchased = warehouse_purchased + $2, \
+                        incoming_purchased = incoming_purchased + $3, \
+                        next_eta = CASE WHEN next_eta IS NULL OR $4 < next_eta THEN $4 \
+                                        ELSE next_eta END \
+                 WHERE sku = $1",
+                &[sku.into(), warehouse.into(), incoming.into(), eta.into()],
+            )
+            .await?;
         Ok(())
     }
 
@@ -82,33 +84,42 @@ impl ReadModelWriter for SqlTransaction {
             by: by.to_owned(),
         })
         .await?;
-        let Some(batch) = self.listed_batch(changed.reference.as_str()).await? else {
+        let reference = changed.reference.as_str();
+        let listed: Option<ListedBatch> = self
+            .writes
+            .executor()
+            .fetch_optional(
+                "SELECT sku, eta, purchased_quantity FROM batches_view WHERE reference = $1",
+                &[reference.into()],
+            )
+            .await?;
+        let Some((sku, eta, purchased_quantity)) = listed else {
             return Ok(());
         };
         let qty = i64::from(changed.qty.get());
-        let growth = qty - batch.purchased_quantity;
-        let (warehouse, incoming) = if batch.eta.is_none() {
+        let growth = qty - purchased_quantity;
+        let (warehouse, incoming) = if eta.is_none() {
             (growth, 0)
         } else {
             (0, growth)
         };
-        sqlx::query(
-            "UPDATE sku_stock_view SET warehouse_purchased = warehouse_purchased + $2, \
-                    incoming_purchased = incoming_purchased + $3 WHERE sku = $1",
-        )
-        .bind(&batch.sku)
-        .bind(warehouse)
-        .bind(incoming)
-        .execute(self.connections.for_writing().await?)
-        .await?;
-        sqlx::query(
-            "UPDATE batches_view SET purchased_quantity = $2, changed_by = $3 WHERE reference = $1",
-        )
-        .bind(changed.reference.as_str())
-        .bind(qty)
-        .bind(&self.actor)
-        .execute(self.connections.for_writing().await?)
-        .await?;
+        self.writes
+            .executor()
+            .execute(
+                "UPDATE sku_stock_view SET warehouse_purchased = warehouse_purchased + $2, \
+                        incoming_purchased = incoming_purchased + $3 WHERE sku = $1",
+                &[sku.as_str().into(), warehouse.into(), incoming.into()],
+            )
+            .await?;
+        let params = [reference.into(), qty.into(), self.actor.as_str().into()];
+        self.writes
+            .executor()
+            .execute(
+                "UPDATE batches_view SET purchased_quantity = $2, changed_by = $3 \
+                 WHERE reference = $1",
+                &params,
+            )
+            .await?;
         Ok(())
     }
 
@@ -119,27 +130,36 @@ impl ReadModelWriter for SqlTransaction {
             by: by.to_owned(),
         })
         .await?;
-        let insert = sqlx::query(
-            "INSERT INTO allocations_view (orderid, sku, qty, batchref, allocated_at, allocated_by) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (orderid, sku, qty) DO NOTHING",
-        );
-        let inserted = bind_line(insert, &allocated.line)
-            .bind(allocated.batchref.as_str())
-            .bind(&self.started_at)
-            .bind(&self.actor)
-            .execute(self.connections.for_writing().await?)
-            .await?
-            .rows_affected();
+        let [orderid, sku, qty] = line_values(&allocated.line);
+        let params = [
+            orderid,
+            sku,
+            qty,
+            allocated.batchref.as_str().into(),
+            self.started_at.as_str().into(),
+            self.actor.as_str().into(),
+        ];
+        let inserted = self
+            .writes
+            .executor()
+            .execute(
+                "INSERT INTO allocations_view \
+                 (orderid, sku, qty, batchref, allocated_at, allocated_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (orderid, sku, qty) DO NOTHING",
+                &params,
+            )
+            .await?;
         if inserted == 1 {
             self.count_line(allocated.batchref.as_str(), &allocated.line, 1)
                 .await?;
         }
-        let resolve = sqlx::query(
-            "UPDATE out_of_stock_notices SET resolved = 1 \
-             WHERE orderid = $1 AND sku = $2 AND qty = $3 AND resolved = 0",
-        );
-        bind_line(resolve, &allocated.line)
-            .execute(self.connections.for_writing().await?)
+        self.writes
+            .executor()
+            .execute(
+                "UPDATE out_of_stock_notices SET resolved = 1 \
+                 WHERE orderid = $1 AND sku = $2 AND qty = $3 AND resolved = 0",
+                &line_values(&allocated.line),
+            )
             .await?;
         Ok(())
     }
@@ -152,17 +172,16 @@ impl ReadModelWriter for SqlTransaction {
         })
         .await?;
         // The batch to debit is the one the view recorded.
-        let delete = sqlx::query_scalar(
-            "DELETE FROM allocations_view WHERE orderid = $1 AND sku = $2 AND qty = $3 \
-             RETURNING batchref",
-        );
-        let removed: Option<String> = delete
-            .bind(line.orderid.as_str())
-            .bind(line.sku.as_str())
-            .bind(i64::from(line.qty.get()))
-            .fetch_optional(self.connections.for_writing().await?)
+        let removed: Option<(String,)> = self
+            .writes
+            .executor()
+            .fetch_optional(
+                "DELETE FROM allocations_view WHERE orderid = $1 AND sku = $2 AND qty = $3 \
+                 RETURNING batchref",
+                &line_values(line),
+            )
             .await?;
-        if let Some(batchref) = removed {
+        if let Some((batchref,)) = removed {
             self.count_line(&batchref, line, -1).await?;
         }
         Ok(())
@@ -175,13 +194,14 @@ impl ReadModelWriter for SqlTransaction {
             noticed_at: noticed_at.clone(),
         })
         .await?;
-        let insert = sqlx::query(
-            "INSERT INTO out_of_stock_notices (orderid, sku, qty, noticed_at) \
-             VALUES ($1, $2, $3, $4)",
-        );
-        bind_line(insert, &event.line)
-            .bind(noticed_at)
-            .execute(self.connections.for_writing().await?)
+        let [orderid, sku, qty] = line_values(&event.line);
+        self.writes
+            .executor()
+            .execute(
+                "INSERT INTO out_of_stock_notices (orderid, sku, qty, noticed_at) \
+                 VALUES ($1, $2, $3, $4)",
+                &[orderid, sku, qty, noticed_at.as_str().into()],
+            )
             .await?;
         Ok(())
     }
@@ -199,22 +219,18 @@ impl SqlTransaction {
         };
         let update = update(&self.actor);
         let payload = serde_json::to_string(&update).map_err(|e| StoreError::Backend(e.into()))?;
-        let id: i64 =
-            sqlx::query_scalar("INSERT INTO read_model_updates (payload) VALUES ($1) RETURNING id")
-                .bind(payload)
-                .fetch_one(self.connections.for_writing().await?)
-                .await?;
+        let id: Option<(i64,)> = self
+            .writes
+            .executor()
+            .fetch_optional(
+                "INSERT INTO read_model_updates (payload) VALUES ($1) RETURNING id",
+                &[payload.as_str().into()],
+            )
+            .await?;
+        let (id,) =
+            id.ok_or_else(|| StoreError::Backend("no id for a read-model update".into()))?;
         projection.recorded.push((id, update));
         Ok(())
-    }
-
-    async fn listed_batch(&mut self, reference: &str) -> Result<Option<ListedBatch>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT sku, eta, purchased_quantity FROM batches_view WHERE reference = $1",
-        )
-        .bind(reference)
-        .fetch_optional(self.connections.for_writing().await?)
-        .await?)
     }
 
     /// Counts a line (`sign` 1) or stops counting it (-1) in its batch's and its SKU's
@@ -226,14 +242,15 @@ impl SqlTransaction {
         sign: i64,
     ) -> Result<(), StoreError> {
         let units = sign * i64::from(line.qty.get());
-        let batch: Option<(String, Option<String>)> = sqlx::query_as(
-            "UPDATE batches_view SET allocated_quantity = allocated_quantity + $2 \
-             WHERE reference = $1 RETURNING sku, eta",
-        )
-        .bind(batchref)
-        .bind(units)
-        .fetch_optional(self.connections.for_writing().await?)
-        .await?;
+        let batch: Option<(String, Option<String>)> = self
+            .writes
+            .executor()
+            .fetch_optional(
+                "UPDATE batches_view SET allocated_quantity = allocated_quantity + $2 \
+                 WHERE reference = $1 RETURNING sku, eta",
+                &[batchref.into(), units.into()],
+            )
+            .await?;
         let Some((sku, eta)) = batch else {
             return Ok(());
         };
@@ -242,17 +259,21 @@ impl SqlTransaction {
         } else {
             (0, units)
         };
-        sqlx::query(
-            "UPDATE sku_stock_view SET warehouse_allocated = warehouse_allocated + $2, \
-                    incoming_allocated = incoming_allocated + $3, open_lines = open_lines + $4 \
-             WHERE sku = $1",
-        )
-        .bind(&sku)
-        .bind(warehouse)
-        .bind(incoming)
-        .bind(sign)
-        .execute(self.connections.for_writing().await?)
-        .await?;
+        self.writes
+            .executor()
+            .execute(
+                "UPDATE sku_stock_view SET warehouse_allocated = warehouse_allocated + $2, \
+                        incoming_allocated = incoming_allocated + $3, \
+                        open_lines = open_lines + $4 \
+                 WHERE sku = $1",
+                &[
+                    sku.as_str().into(),
+                    warehouse.into(),
+                    incoming.into(),
+                    sign.into(),
+                ],
+            )
+            .await?;
         Ok(())
     }
 }

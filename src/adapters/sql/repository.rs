@@ -6,57 +6,52 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 
-use super::{SqlTransaction, bind_line, corrupt};
+use super::{SqlTransaction, corrupt, line_values};
 use crate::adapters::StoreError;
 use crate::adapters::repository::ProductRepository;
 use crate::domain::model::{Batch, OrderLine, Product};
 use crate::domain::values::{BatchRef, OrderId, Quantity, Sku};
 
-#[derive(sqlx::FromRow)]
-struct BatchRow {
-    reference: String,
-    purchased_quantity: i64,
-    eta: Option<String>,
-}
+/// A batch's row: reference, purchased quantity, ETA.
+type BatchRow = (String, i64, Option<String>);
 
-#[derive(sqlx::FromRow)]
-struct AllocationRow {
-    reference: String,
-    orderid: String,
-    qty: i64,
-}
+/// An allocation's row: its batch's reference, order, quantity.
+type AllocationRow = (String, String, i64);
 
 fn quantity(units: i64) -> Result<Quantity, StoreError> {
     Quantity::new(units).map_err(|_| corrupt("quantity", units))
 }
 
-fn line(sku: &Sku, row: AllocationRow) -> Result<(String, OrderLine), StoreError> {
-    let orderid = OrderId::parse(&row.orderid).map_err(|_| corrupt("order id", &row.orderid))?;
+fn line(
+    sku: &Sku,
+    (reference, orderid, qty): AllocationRow,
+) -> Result<(String, OrderLine), StoreError> {
+    let orderid = OrderId::parse(&orderid).map_err(|_| corrupt("order id", &orderid))?;
     let line = OrderLine {
         orderid,
         sku: sku.clone(),
-        qty: quantity(row.qty)?,
+        qty: quantity(qty)?,
     };
-    Ok((row.reference, line))
+    Ok((reference, line))
 }
 
 fn batch(
     sku: &Sku,
-    row: BatchRow,
+    (reference, purchased_quantity, eta): BatchRow,
     allocations: &mut HashMap<String, Vec<OrderLine>>,
 ) -> Result<Batch, StoreError> {
+    let lines = allocations.remove(&reference).unwrap_or_default();
     let reference =
-        BatchRef::parse(&row.reference).map_err(|_| corrupt("batch reference", &row.reference))?;
-    let eta = row
-        .eta
+        BatchRef::parse(&reference).map_err(|_| corrupt("batch reference", &reference))?;
+    let eta = eta
         .map(|eta| eta.parse::<NaiveDate>().map_err(|_| corrupt("ETA", eta)))
         .transpose()?;
     Ok(Batch::restore(
         reference,
         sku.clone(),
-        quantity(row.purchased_quantity)?,
+        quantity(purchased_quantity)?,
         eta,
-        allocations.remove(&row.reference).unwrap_or_default(),
+        lines,
     ))
 }
 
@@ -66,29 +61,37 @@ impl ProductRepository for SqlTransaction {
         // On SQLite's read side each query sees the latest commit: the version comes
         // first, so a product changed while its rows are read is a product whose saved
         // version moved on, and its save is refused.
-        let connection = self.connections.for_reading().await?;
-        let version: Option<i64> =
-            sqlx::query_scalar("SELECT version_number FROM products WHERE sku = $1")
-                .bind(sku.as_str())
-                .fetch_optional(&mut *connection)
-                .await?;
-        let Some(version) = version else {
+        let params = [sku.as_str().into()];
+        let version: Option<(i64,)> = self
+            .writes
+            .executor()
+            .fetch_optional(
+                "SELECT version_number FROM products WHERE sku = $1",
+                &params,
+            )
+            .await?;
+        let Some((version,)) = version else {
             return Ok(None);
         };
-        let batch_rows: Vec<BatchRow> = sqlx::query_as(
-            "SELECT reference, purchased_quantity, eta FROM batches WHERE sku = $1 ORDER BY id",
-        )
-        .bind(sku.as_str())
-        .fetch_all(&mut *connection)
-        .await?;
-        let allocation_rows: Vec<AllocationRow> = sqlx::query_as(
-            "SELECT b.reference, a.orderid, a.qty \
-             FROM allocations a JOIN batches b ON b.id = a.batch_id \
-             WHERE b.sku = $1 ORDER BY a.id",
-        )
-        .bind(sku.as_str())
-        .fetch_all(connection)
-        .await?;
+        let batch_rows: Vec<BatchRow> = self
+            .writes
+            .executor()
+            .fetch_all(
+                "SELECT reference, purchased_quantity, eta FROM batches WHERE sku = $1 \
+                 ORDER BY id",
+                &params,
+            )
+            .await?;
+        let allocation_rows: Vec<AllocationRow> = self
+            .writes
+            .executor()
+            .fetch_all(
+                "SELECT b.reference, a.orderid, a.qty \
+                 FROM allocations a JOIN batches b ON b.id = a.batch_id \
+                 WHERE b.sku = $1 ORDER BY a.id",
+                &params,
+            )
+            .await?;
 
         let mut allocations: HashMap<String, Vec<OrderLine>> = HashMap::new();
         for row in allocation_rows {
@@ -104,12 +107,15 @@ impl ProductRepository for SqlTransaction {
     }
 
     async fn sku_of_batch(&mut self, reference: &BatchRef) -> Result<Option<Sku>, StoreError> {
-        let sku: Option<String> =
-            sqlx::query_scalar("SELECT sku FROM batches WHERE reference = $1")
-                .bind(reference.as_str())
-                .fetch_optional(self.connections.for_reading().await?)
-                .await?;
-        sku.map(|sku| Sku::parse(&sku).map_err(|_| corrupt("SKU", sku)))
+        let sku: Option<(String,)> = self
+            .writes
+            .executor()
+            .fetch_optional(
+                "SELECT sku FROM batches WHERE reference = $1",
+                &[reference.as_str().into()],
+            )
+            .await?;
+        sku.map(|(sku,)| Sku::parse(&sku).map_err(|_| corrupt("SKU", sku)))
             .transpose()
     }
 
@@ -163,23 +169,28 @@ impl SqlTransaction {
     ) -> Result<(), StoreError> {
         let sku = product.sku().as_str();
         let new_version = product.version_number() as i64;
+        let writes = self.writes.executor();
         let updated = match loaded {
-            None => sqlx::query(
-                "INSERT INTO products (sku, version_number) VALUES ($1, $2) \
-                 ON CONFLICT (sku) DO NOTHING",
-            )
-            .bind(sku)
-            .bind(new_version),
-            Some(loaded) => sqlx::query(
-                "UPDATE products SET version_number = $2 WHERE sku = $1 AND version_number = $3",
-            )
-            .bind(sku)
-            .bind(new_version)
-            .bind(loaded.version_number() as i64),
-        }
-        .execute(self.connections.for_writing().await?)
-        .await?
-        .rows_affected();
+            None => {
+                writes
+                    .execute(
+                        "INSERT INTO products (sku, version_number) VALUES ($1, $2) \
+                         ON CONFLICT (sku) DO NOTHING",
+                        &[sku.into(), new_version.into()],
+                    )
+                    .await?
+            }
+            Some(loaded) => {
+                let loaded_version = loaded.version_number() as i64;
+                writes
+                    .execute(
+                        "UPDATE products SET version_number = $2 \
+                         WHERE sku = $1 AND version_number = $3",
+                        &[sku.into(), new_version.into(), loaded_version.into()],
+                    )
+                    .await?
+            }
+        };
         if updated == 1 {
             Ok(())
         } else {
@@ -199,28 +210,33 @@ impl SqlTransaction {
         let qty = i64::from(batch.purchased_quantity().get());
         match before {
             None => {
-                sqlx::query(
-                    "INSERT INTO batches (reference, sku, purchased_quantity, eta, changed_by) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(reference)
-                .bind(batch.sku().as_str())
-                .bind(qty)
-                .bind(batch.eta().map(|eta| eta.to_string()))
-                .bind(&self.actor)
-                .execute(self.connections.for_writing().await?)
-                .await?;
+                let eta = batch.eta().map(|eta| eta.to_string());
+                let params = [
+                    reference.into(),
+                    batch.sku().as_str().into(),
+                    qty.into(),
+                    eta.as_deref().into(),
+                    self.actor.as_str().into(),
+                ];
+                self.writes
+                    .executor()
+                    .execute(
+                        "INSERT INTO batches (reference, sku, purchased_quantity, eta, changed_by) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                        &params,
+                    )
+                    .await?;
             }
             Some(before) if before.purchased_quantity() != batch.purchased_quantity() => {
-                sqlx::query(
-                    "UPDATE batches SET purchased_quantity = $2, changed_by = $3 \
-                     WHERE reference = $1",
-                )
-                .bind(reference)
-                .bind(qty)
-                .bind(&self.actor)
-                .execute(self.connections.for_writing().await?)
-                .await?;
+                let params = [reference.into(), qty.into(), self.actor.as_str().into()];
+                self.writes
+                    .executor()
+                    .execute(
+                        "UPDATE batches SET purchased_quantity = $2, changed_by = $3 \
+                         WHERE reference = $1",
+                        &params,
+                    )
+                    .await?;
             }
             Some(_) => {}
         }
@@ -228,12 +244,13 @@ impl SqlTransaction {
     }
 
     async fn delete_allocation(&mut self, line: &OrderLine) -> Result<(), StoreError> {
-        bind_line(
-            sqlx::query("DELETE FROM allocations WHERE orderid = $1 AND sku = $2 AND qty = $3"),
-            line,
-        )
-        .execute(self.connections.for_writing().await?)
-        .await?;
+        self.writes
+            .executor()
+            .execute(
+                "DELETE FROM allocations WHERE orderid = $1 AND sku = $2 AND qty = $3",
+                &line_values(line),
+            )
+            .await?;
         Ok(())
     }
 
@@ -242,15 +259,22 @@ impl SqlTransaction {
         reference: &BatchRef,
         line: &OrderLine,
     ) -> Result<(), StoreError> {
-        let insert = sqlx::query(
-            "INSERT INTO allocations (batch_id, orderid, sku, qty, allocated_at, allocated_by) \
-             SELECT id, $1, $2, $3, $5, $6 FROM batches WHERE reference = $4",
-        );
-        bind_line(insert, line)
-            .bind(reference.as_str())
-            .bind(&self.started_at)
-            .bind(&self.actor)
-            .execute(self.connections.for_writing().await?)
+        let [orderid, sku, qty] = line_values(line);
+        let params = [
+            orderid,
+            sku,
+            qty,
+            reference.as_str().into(),
+            self.started_at.as_str().into(),
+            self.actor.as_str().into(),
+        ];
+        self.writes
+            .executor()
+            .execute(
+                "INSERT INTO allocations (batch_id, orderid, sku, qty, allocated_at, allocated_by) \
+                 SELECT id, $1, $2, $3, $5, $6 FROM batches WHERE reference = $4",
+                &params,
+            )
             .await?;
         Ok(())
     }
