@@ -60,7 +60,7 @@ pub async fn bootstrap(config: &Config) -> Result<Services, BootstrapError> {
             tokio::spawn(keep_projecting(store.clone(), model.clone()));
             Views::redis(model.clone())
         }
-        None => Views::sql(store.read_pool().clone()),
+        None => Views::sql(store.reader()),
     };
     let mut bus = MessageBus::new(Arc::new(store.clone()));
     let redis = match &config.redis_url {

@@ -19,7 +19,6 @@ pub use queries::Views;
 
 /// One allocated line of an order, as `allocations_view` holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct OrderAllocation {
     pub sku: String,
     pub qty: i64,
@@ -31,7 +30,6 @@ pub struct OrderAllocation {
 
 /// One line allocated to a batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct BatchAllocation {
     pub orderid: String,
     pub qty: i64,
@@ -40,7 +38,6 @@ pub struct BatchAllocation {
 
 /// A batch with its running totals.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct BatchSummary {
     pub reference: String,
     pub sku: String,
@@ -55,7 +52,6 @@ pub struct BatchSummary {
 
 /// A SKU's stock over all its batches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct SkuStock {
     pub sku: String,
     pub purchased: i64,
@@ -68,7 +64,6 @@ pub struct SkuStock {
 
 /// An order line no batch could take.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct OutOfStockNotice {
     pub orderid: String,
     pub sku: String,

@@ -5,6 +5,7 @@ use super::sql::SqlViews;
 use super::{BatchAllocation, BatchSummary, OrderAllocation, OutOfStockNotice, SkuStock};
 use crate::adapters::StoreError;
 use crate::adapters::redis_read_model::RedisReadModel;
+use crate::adapters::sql::Reader;
 use crate::domain::values::{BatchRef, OrderId, Sku};
 
 /// Same rows, same order, from either store.
@@ -25,8 +26,8 @@ macro_rules! on_store {
 }
 
 impl Views {
-    pub fn sql(pool: sqlx::AnyPool) -> Self {
-        Self::Sql(SqlViews::new(pool))
+    pub fn sql(reader: Reader) -> Self {
+        Self::Sql(SqlViews::new(reader))
     }
 
     pub fn redis(model: RedisReadModel) -> Self {

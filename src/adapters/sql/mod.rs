@@ -6,12 +6,15 @@
 mod accounts;
 mod outbox;
 mod read_model;
+mod reader;
 mod rebuild;
 mod repository;
 mod statement;
 mod writer;
 
 pub use outbox::{Claimed, Outcome};
+pub use reader::{Reader, Readers};
+pub use statement::{Column, Record, Value};
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -23,7 +26,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor as _};
 use tokio::sync::OwnedMutexGuard;
 
-use self::statement::{Executor, Value};
+use self::statement::Executor;
 use self::writer::{InlineWrites, Writer};
 use super::redis_read_model::{RedisReadModel, Update};
 use super::{Store, StoreError, StoreTransaction};
@@ -145,6 +148,8 @@ pub struct SqlStore {
     /// work write through this connection; the other writers take its turn and write
     /// through the pool. PostgreSQL's writers run side by side.
     writer: Option<Writer>,
+    /// SQLite only: the views' connections, which read in place.
+    readers: Option<Arc<Readers>>,
     /// Set when the read models live in Redis: transactions then record read-model
     /// updates in the outbox and apply them there, instead of writing SQL views.
     redis_read_model: Option<RedisReadModel>,
@@ -165,21 +170,23 @@ impl SqlStore {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
-        let (read_pool, writer) = match backend {
+        let (read_pool, writer, readers) = match backend {
             Backend::Sqlite => {
                 let file = SqliteConnectOptions::from_str(url)?;
                 let writer = writer::open(file.get_filename())?;
+                let readers = Arc::new(Readers::new(file.get_filename()));
                 let read_pool = pool_options(backend, Side::Read)
                     .connect_with(options)
                     .await?;
-                (read_pool, Some(writer))
+                (read_pool, Some(writer), Some(readers))
             }
-            Backend::Postgres => (pool.clone(), None),
+            Backend::Postgres => (pool.clone(), None, None),
         };
         Ok(Self {
             pool,
             read_pool,
             writer,
+            readers,
             redis_read_model: None,
         })
     }
@@ -196,8 +203,17 @@ impl SqlStore {
         &self.pool
     }
 
-    /// The pool of the read side: views and reports. On SQLite, connections of their
-    /// own that map the file and cannot write.
+    /// Where the views read: on SQLite in place (see [`Reader`]), on PostgreSQL the
+    /// pool.
+    pub fn reader(&self) -> Reader {
+        match &self.readers {
+            Some(readers) => Reader::InPlace(Arc::clone(readers)),
+            None => Reader::Pooled(self.read_pool.clone()),
+        }
+    }
+
+    /// The pool of the read side: reports. On SQLite, connections of their own that
+    /// map the file and cannot write.
     pub fn read_pool(&self) -> &AnyPool {
         &self.read_pool
     }

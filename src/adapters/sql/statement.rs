@@ -1,7 +1,7 @@
-//! One way to run a unit of work's statements, whichever connection they go to: a
-//! sqlx connection (PostgreSQL, and SQLite's read side) or SQLite's writer, which runs
-//! them in place (see [`super::writer`]). The SQL is the same for both: parameters are
-//! `$1`, `$2`, ... wherever they appear in the statement.
+//! One way to run statements, whichever connection they go to: a sqlx connection
+//! (PostgreSQL) or an SQLite connection that runs them in place (the writer, see
+//! [`super::writer`], and the views' readers, see [`super::reader`]). The SQL is the
+//! same for both: parameters are `$1`, `$2`, ... wherever they appear in the statement.
 
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Row};
@@ -11,7 +11,7 @@ use crate::adapters::StoreError;
 
 /// A value bound to a statement's parameter.
 #[derive(Clone, Copy, Debug)]
-pub(super) enum Value<'a> {
+pub enum Value<'a> {
     Int(i64),
     Text(&'a str),
     Null,
@@ -47,7 +47,7 @@ impl rusqlite::ToSql for Value<'_> {
 }
 
 /// A column type both drivers read.
-pub(super) trait Column:
+pub trait Column:
     rusqlite::types::FromSql + for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any> + Send
 {
 }
@@ -58,7 +58,7 @@ impl<T> Column for T where
 }
 
 /// A row read into a tuple of columns, in the order selected.
-pub(super) trait Record: Sized + Send {
+pub trait Record: Sized + Send {
     fn from_sqlx(row: &AnyRow) -> Result<Self, sqlx::Error>;
     fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
 }
@@ -80,6 +80,10 @@ macro_rules! record {
 record!(A 0);
 record!(A 0, B 1);
 record!(A 0, B 1, C 2);
+record!(A 0, B 1, C 2, D 3);
+record!(A 0, B 1, C 2, D 3, E 4);
+record!(A 0, B 1, C 2, D 3, E 4, F 5);
+record!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
 
 /// Where a statement runs.
 pub(super) enum Executor<'c> {
@@ -126,17 +130,24 @@ impl Executor<'_> {
                 .iter()
                 .map(R::from_sqlx)
                 .collect::<Result<_, _>>()?),
-            Self::Sqlite(connection) => {
-                let mut statement = prepare(connection, sql, params)?;
-                let mut rows = statement.raw_query();
-                let mut records = Vec::new();
-                while let Some(row) = rows.next()? {
-                    records.push(R::from_sqlite(row)?);
-                }
-                Ok(records)
-            }
+            Self::Sqlite(connection) => fetch_in_place(connection, sql, params),
         }
     }
+}
+
+/// Every row the statement returns, read in place on an SQLite connection.
+pub(super) fn fetch_in_place<R: Record>(
+    connection: &rusqlite::Connection,
+    sql: &str,
+    params: &[Value<'_>],
+) -> Result<Vec<R>, StoreError> {
+    let mut statement = prepare(connection, sql, params)?;
+    let mut rows = statement.raw_query();
+    let mut records = Vec::new();
+    while let Some(row) = rows.next()? {
+        records.push(R::from_sqlite(row)?);
+    }
+    Ok(records)
 }
 
 fn query<'q>(sql: &'q str, params: &'q [Value<'q>]) -> Query<'q> {
