@@ -58,9 +58,9 @@ fn batch(
 #[async_trait]
 impl ProductRepository for SqlTransaction {
     async fn get(&mut self, sku: &Sku) -> Result<Option<Product>, StoreError> {
-        // On SQLite's read side each query sees the latest commit: the version comes
-        // first, so a product changed while its rows are read is a product whose saved
-        // version moved on, and its save is refused.
+        // On PostgreSQL each query sees the latest commit: the version comes first, so
+        // a product changed while its rows are read is a product whose saved version
+        // moved on, and its save is refused. (On SQLite no other writer runs meanwhile.)
         let params = [sku.as_str().into()];
         let version: Option<(i64,)> = self
             .writes
