@@ -110,6 +110,38 @@ async fn a_transaction_dropped_after_writing_is_rolled_back() {
     assert_eq!(db.count("batches").await, 1);
 }
 
+/// Another connection (another process, in service) holds SQLite's write lock while a
+/// command waits for it. The command waits asleep, as a task: waiting in SQLite's busy
+/// handler would hold the thread, and on this single-threaded runtime the holder could
+/// not finish, so both would be stuck until the wait ran out.
+#[tokio::test]
+async fn a_command_waiting_for_the_write_lock_lets_the_holder_finish() {
+    let db = TestDb::new().await;
+    if db.is_postgres() {
+        // PostgreSQL's transactions do not wait for one another to begin.
+        return;
+    }
+    let bus = db.bus().await;
+    bus.handle(create_batch("b1", "LAMP", 10, None))
+        .await
+        .unwrap();
+    let other = db.store().await;
+    let mut held = other.pool().begin_with("BEGIN IMMEDIATE").await.unwrap();
+    sqlx::query("UPDATE batches SET changed_by = 'other' WHERE reference = 'b1'")
+        .execute(&mut *held)
+        .await
+        .unwrap();
+
+    let (allocated, ()) = tokio::join!(bus.handle(allocate("o1", "LAMP", 1)), async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        held.commit().await.unwrap();
+    });
+
+    allocated.unwrap();
+    let product = stored_product(&db, "LAMP").await.unwrap();
+    assert_eq!(product.batches()[0].allocations().len(), 1);
+}
+
 #[tokio::test]
 async fn a_failed_commit_rolls_back_everything() {
     let db = TestDb::new().await;

@@ -30,12 +30,15 @@ pub(super) fn open(path: &Path) -> Result<Writer, StoreError> {
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    // As sqlx's connections (`pool_options`). No busy timeout: SQLite's busy handler
-    // sleeps on the thread, which here is one of the few that run every request, so
-    // waiting for another process is done in `begin` instead, asleep as a task. The
-    // file is mapped, as the readers map it: the writer reads each product it changes,
-    // and with a cache of its own it copied pages in by read calls (a sixth of its
-    // time). Its own commits keep the mapping; only another connection's drop it.
+    // No busy timeout (rusqlite's default is 5 s): SQLite's busy handler sleeps on the
+    // thread, which here is one of the few that run every request, and on a
+    // single-threaded runtime the one that would finish the transaction it waits for.
+    // Waiting for another writer is done in `begin` instead, asleep as a task.
+    connection.busy_timeout(Duration::ZERO)?;
+    // As sqlx's connections (`pool_options`). The file is mapped, as the readers map
+    // it: the writer reads each product it changes, and with a cache of its own it
+    // copied pages in by read calls (a sixth of its time). Its own commits keep the
+    // mapping; only another connection's drop it.
     connection.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
          PRAGMA mmap_size = 1073741824;",
