@@ -323,7 +323,8 @@ async fn run(
 /// Where the direct transaction runs: the way the server's units of work write.
 #[derive(Clone)]
 enum Direct {
-    /// One connection, run in place by whoever holds its turn, as the server's writer.
+    /// One connection, run in place by whoever holds its turn, and mapping the file, as
+    /// the server's writer.
     Sqlite(Arc<Mutex<rusqlite::Connection>>),
     /// The pool, as the server's.
     Postgres(AnyPool),
@@ -337,7 +338,10 @@ impl Direct {
         let file = SqliteConnectOptions::from_str(url).expect("an SQLite URL");
         let connection = rusqlite::Connection::open(file.get_filename()).expect("the database");
         connection
-            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
+            .execute_batch(
+                "PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; \
+                 PRAGMA mmap_size = 1073741824;",
+            )
             .expect("settings");
         Self::Sqlite(Arc::new(Mutex::new(connection)))
     }
