@@ -15,6 +15,8 @@
 //! alone beside the ceilings, `BENCH_SECONDS=30` runs each measurement longer, and the
 //! server's process id is printed to stderr for `perf record -p`.
 
+#[path = "support/cpu.rs"]
+mod cpu;
 #[path = "support/warehouse.rs"]
 mod warehouse;
 
@@ -92,6 +94,25 @@ struct Figures {
     p50: Duration,
     p99: Duration,
     errors: u64,
+    cpu: cpu::Usage,
+}
+
+/// When and how a measurement started: its clock, the CPU times then, and whose
+/// (the server's process id).
+struct Started {
+    at: Instant,
+    cpu: cpu::Sample,
+    server: u32,
+}
+
+impl Started {
+    fn now(server: u32) -> Self {
+        Self {
+            at: Instant::now(),
+            cpu: cpu::Sample::take(server),
+            server,
+        }
+    }
 }
 
 /// What a worker measured: the latency of each request answered, and the errors.
@@ -99,17 +120,15 @@ type Measured = (Vec<Duration>, u64);
 
 impl Figures {
     /// The workers' measurements together, over the time since `started`.
-    async fn gather(workers: Vec<tokio::task::JoinHandle<Measured>>, started: Instant) -> Self {
+    async fn gather(workers: Vec<tokio::task::JoinHandle<Measured>>, started: Started) -> Self {
         let (mut latencies, mut errors) = (Vec::new(), 0);
         for worker in workers {
             let (worker_latencies, worker_errors) = worker.await.expect("worker");
             latencies.extend(worker_latencies);
             errors += worker_errors;
         }
-        Self::of(latencies, errors, started.elapsed())
-    }
-
-    fn of(mut latencies: Vec<Duration>, errors: u64, elapsed: Duration) -> Self {
+        let elapsed = started.at.elapsed();
+        let cpu = cpu::Sample::take(started.server).since(&started.cpu, latencies.len());
         latencies.sort();
         let at = |share: f64| {
             latencies
@@ -122,6 +141,7 @@ impl Figures {
             p50: at(0.50),
             p99: at(0.99),
             errors,
+            cpu,
         }
     }
 }
@@ -185,14 +205,26 @@ async fn main() {
     ));
 
     println!("## {backend}\n");
-    println!("| load | connections | requests/s | p50 | p99 | errors | ratio |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
-    eprintln!("server process: {}", server.child.id());
+    println!(
+        "| load | connections | requests/s | p50 | p99 | errors | ratio \
+         | CPU per request (µs) | cores busy |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |");
+    let server_pid = server.child.id();
+    eprintln!("server process: {server_pid}");
     let mut order = 0;
     for connections in CONNECTIONS {
-        let health = run(&base, &token, Load::Health, connections, &mut order).await;
+        let health = run(
+            &base,
+            &token,
+            Load::Health,
+            connections,
+            &mut order,
+            server_pid,
+        )
+        .await;
         print_row(Load::Health, connections, &health, String::new());
-        let raw = raw_transactions(&direct, connections).await;
+        let raw = raw_transactions(&direct, connections, server_pid).await;
         print_row_named(
             "allocation transaction, direct (ceiling: database)",
             connections,
@@ -200,7 +232,7 @@ async fn main() {
             String::new(),
         );
         for &load in &loads {
-            let figures = run(&base, &token, load, connections, &mut order).await;
+            let figures = run(&base, &token, load, connections, &mut order, server_pid).await;
             let ratio = match load {
                 Load::Writes => format!(
                     "{:.0}% of the direct transaction",
@@ -246,11 +278,13 @@ fn print_row(load: Load, connections: usize, figures: &Figures, ratio: String) {
 
 fn print_row_named(name: &str, connections: usize, figures: &Figures, ratio: String) {
     println!(
-        "| {name} | {connections} | {:.0} | {:.2} ms | {:.2} ms | {} | {ratio} |",
+        "| {name} | {connections} | {:.0} | {:.2} ms | {:.2} ms | {} | {ratio} | {} | {} |",
         figures.per_second,
         figures.p50.as_secs_f64() * 1e3,
         figures.p99.as_secs_f64() * 1e3,
-        figures.errors
+        figures.errors,
+        figures.cpu.per_request(),
+        figures.cpu.cores(),
     );
 }
 
@@ -261,6 +295,7 @@ async fn run(
     load: Load,
     connections: usize,
     order: &mut usize,
+    server: u32,
 ) -> Figures {
     // Distinct order ids for the writes of this run.
     *order += 1;
@@ -273,8 +308,8 @@ async fn run(
         .pool_max_idle_per_host(connections)
         .build()
         .expect("HTTP client");
-    let deadline = Instant::now() + measuring_time();
-    let started = Instant::now();
+    let started = Started::now(server);
+    let deadline = started.at + measuring_time();
     let workers: Vec<_> = (0..connections)
         .map(|worker| {
             let (client, base) = (client.clone(), base.to_owned());
@@ -364,9 +399,9 @@ impl Direct {
 
 /// The allocation's transaction without the server: read the product and its batches,
 /// insert the line, bump the version, commit; `connections` at a time for [`measuring_time`].
-async fn raw_transactions(direct: &Direct, connections: usize) -> Figures {
-    let deadline = Instant::now() + measuring_time();
-    let started = Instant::now();
+async fn raw_transactions(direct: &Direct, connections: usize, server: u32) -> Figures {
+    let started = Started::now(server);
+    let deadline = started.at + measuring_time();
     let workers: Vec<_> = (0..connections)
         .map(|worker| {
             let direct = direct.clone();
