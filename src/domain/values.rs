@@ -4,6 +4,7 @@
 //! of 0, a reference as long as a novel), so the model never has to check again.
 
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
@@ -65,17 +66,19 @@ fn check_identifier(raw: &str) -> Result<&str, InvalidValue> {
     }
 }
 
-/// Declares a text identifier: trimmed, non-empty, bounded, printable.
+/// Declares a text identifier: trimmed, non-empty, bounded, printable. The text is
+/// shared, not copied, by clones: a product's lines each hold its SKU, and the
+/// service layer clones lines into events and read-model updates (profiled).
 macro_rules! identifier {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
-        pub struct $name(String);
+        pub struct $name(Arc<str>);
 
         impl $name {
             pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
-                check_identifier(raw).map(|value| Self(value.to_owned()))
+                check_identifier(raw).map(|value| Self(Arc::from(value)))
             }
 
             pub fn as_str(&self) -> &str {
@@ -93,7 +96,7 @@ macro_rules! identifier {
 
         impl From<$name> for String {
             fn from(value: $name) -> Self {
-                value.0
+                value.0.as_ref().to_owned()
             }
         }
 
