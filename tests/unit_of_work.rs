@@ -185,6 +185,40 @@ async fn saving_a_stale_product_is_a_conflict() {
     assert!(matches!(result, Err(StoreError::Conflict(_))));
 }
 
+/// A store holds the products it loaded or committed; what another store (another
+/// server) commits, or what a unit of work dropped uncommitted changed, must not be
+/// served from there.
+#[tokio::test]
+async fn a_product_is_read_as_stored_whoever_changed_it() {
+    let db = TestDb::new().await;
+    let (here, there) = (db.store().await, db.store().await);
+    let mut uow = UnitOfWork::begin(&here, &Actor::system()).await.unwrap();
+    let product = uow.product_or_new(&sku("LAMP")).await.unwrap();
+    product
+        .add_batch(Batch::new(reference("b1"), sku("LAMP"), qty(10), None))
+        .unwrap();
+    product.allocate(line("o1", "LAMP", 5));
+    uow.commit().await.unwrap();
+
+    let mut uow = UnitOfWork::begin(&there, &Actor::system()).await.unwrap();
+    let product = uow.product(&sku("LAMP")).await.unwrap().unwrap();
+    product.allocate(line("o2", "LAMP", 3));
+    uow.commit().await.unwrap();
+    let mut dropped = UnitOfWork::begin(&here, &Actor::system()).await.unwrap();
+    let product = dropped.product(&sku("LAMP")).await.unwrap().unwrap();
+    product.allocate(line("o3", "LAMP", 1));
+    drop(dropped);
+
+    let mut uow = UnitOfWork::begin(&here, &Actor::system()).await.unwrap();
+    let product = uow.product(&sku("LAMP")).await.unwrap().unwrap();
+    let batch = product.batch(&reference("b1")).unwrap();
+    assert_eq!(
+        batch.allocations(),
+        [line("o1", "LAMP", 5), line("o2", "LAMP", 3)]
+    );
+    assert_eq!(product.version_number(), 3);
+}
+
 /// Two stores on one database stand for two server processes: each has its own pool
 /// (and, on SQLite, its own writer queue), so only the database keeps them apart.
 #[tokio::test]

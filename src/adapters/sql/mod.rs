@@ -5,6 +5,7 @@
 
 mod accounts;
 mod outbox;
+mod products;
 mod read_model;
 mod reader;
 mod rebuild;
@@ -26,12 +27,13 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor as _};
 use tokio::sync::OwnedMutexGuard;
 
+use self::products::Products;
 use self::statement::Executor;
 use self::writer::{InlineWrites, Writer};
 use super::redis_read_model::{RedisReadModel, Update};
 use super::{Store, StoreError, StoreTransaction};
 use crate::domain::commands::Command;
-use crate::domain::model::OrderLine;
+use crate::domain::model::{OrderLine, Product};
 use crate::domain::staff::Actor;
 
 impl From<sqlx::Error> for StoreError {
@@ -153,6 +155,8 @@ pub struct SqlStore {
     /// Set when the read models live in Redis: transactions then record read-model
     /// updates in the outbox and apply them there, instead of writing SQL views.
     redis_read_model: Option<RedisReadModel>,
+    /// Products as last loaded or committed here, read again only once changed.
+    products: Arc<Products>,
 }
 
 impl SqlStore {
@@ -188,6 +192,7 @@ impl SqlStore {
             writer,
             readers,
             redis_read_model: None,
+            products: Arc::default(),
         })
     }
 
@@ -236,6 +241,8 @@ impl Store for SqlStore {
                 redis,
                 recorded: Vec::new(),
             }),
+            products: Arc::clone(&self.products),
+            saved: Vec::new(),
         }))
     }
 }
@@ -305,11 +312,21 @@ impl UnitWrites {
         }
     }
 
-    async fn commit(self) -> Result<(), StoreError> {
+    /// Commits, then runs `committed` before the writer's turn passes on (SQLite), so
+    /// that what it records of this commit cannot overtake the next writer's.
+    async fn commit(self, committed: impl FnOnce() + Send) -> Result<(), StoreError> {
         match self {
-            Self::Inline(writes) => writes.commit(),
-            Self::Pooled(writes) => writes.commit().await,
+            Self::Inline(mut writes) => {
+                writes.commit()?;
+                committed();
+            }
+            Self::Pooled(Writes { transaction, turn }) => {
+                transaction.commit().await?;
+                committed();
+                drop(turn);
+            }
         }
+        Ok(())
     }
 }
 
@@ -325,6 +342,9 @@ pub struct SqlTransaction {
     /// Who the transaction's changes are recorded as made by.
     actor: String,
     projection: Option<Projection>,
+    products: Arc<Products>,
+    /// The products saved, as stored: held in `products` once committed.
+    saved: Vec<Product>,
 }
 
 /// The read-model updates a transaction recorded, to apply to Redis once committed.
@@ -362,9 +382,15 @@ impl StoreTransaction for SqlTransaction {
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         let Self {
-            writes, projection, ..
+            writes,
+            projection,
+            products,
+            saved,
+            ..
         } = *self;
-        writes.commit().await?;
+        writes
+            .commit(|| saved.into_iter().for_each(|product| products.hold(product)))
+            .await?;
         if let Some(Projection { redis, recorded }) = projection
             && let Err(error) = redis.apply(&recorded).await
         {

@@ -1,7 +1,8 @@
 //! The product repository over SQL: a product is its row, its batches and their
 //! allocations; saving writes only what changed since it was loaded.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+use std::iter::Peekable;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -12,35 +13,37 @@ use crate::adapters::repository::ProductRepository;
 use crate::domain::model::{Batch, OrderLine, Product};
 use crate::domain::values::{BatchRef, OrderId, Quantity, Sku};
 
-/// A batch's row: reference, purchased quantity, ETA.
-type BatchRow = (String, i64, Option<String>);
+/// A batch's row: id, reference, purchased quantity, ETA.
+type BatchRow = (i64, String, i64, Option<String>);
 
-/// An allocation's row: its batch's reference, order, quantity.
-type AllocationRow = (String, String, i64);
+/// An allocation's row: its batch's id, order, quantity.
+type LineRow = (i64, String, i64);
 
 fn quantity(units: i64) -> Result<Quantity, StoreError> {
     Quantity::new(units).map_err(|_| corrupt("quantity", units))
 }
 
-fn line(
-    sku: &Sku,
-    (reference, orderid, qty): AllocationRow,
-) -> Result<(String, OrderLine), StoreError> {
+fn line(sku: &Sku, (_, orderid, qty): LineRow) -> Result<OrderLine, StoreError> {
     let orderid = OrderId::parse(&orderid).map_err(|_| corrupt("order id", &orderid))?;
-    let line = OrderLine {
+    Ok(OrderLine {
         orderid,
         sku: sku.clone(),
         qty: quantity(qty)?,
-    };
-    Ok((reference, line))
+    })
 }
 
+/// A batch with its lines: the next of `lines` while they are the batch's. Lines of a
+/// batch not read are passed over: on PostgreSQL, a batch added between the two
+/// queries; the product's version has then moved on, and its save is refused.
 fn batch(
     sku: &Sku,
-    (reference, purchased_quantity, eta): BatchRow,
-    allocations: &mut HashMap<String, Vec<OrderLine>>,
+    (id, reference, purchased_quantity, eta): BatchRow,
+    lines: &mut Peekable<impl Iterator<Item = LineRow>>,
 ) -> Result<Batch, StoreError> {
-    let lines = allocations.remove(&reference).unwrap_or_default();
+    while lines.next_if(|(batch_id, _, _)| *batch_id < id).is_some() {}
+    let lines = std::iter::from_fn(|| lines.next_if(|(batch_id, _, _)| *batch_id == id))
+        .map(|row| line(sku, row))
+        .collect::<Result<_, _>>()?;
     let reference =
         BatchRef::parse(&reference).map_err(|_| corrupt("batch reference", &reference))?;
     let eta = eta
@@ -60,7 +63,8 @@ impl ProductRepository for SqlTransaction {
     async fn get(&mut self, sku: &Sku) -> Result<Option<Product>, StoreError> {
         // On PostgreSQL each query sees the latest commit: the version comes first, so
         // a product changed while its rows are read is a product whose saved version
-        // moved on, and its save is refused. (On SQLite no other writer runs meanwhile.)
+        // moved on: its save is refused, and as held (`Products`) it is never used, as
+        // that version is never stored again. (On SQLite no other writer runs meanwhile.)
         let params = [sku.as_str().into()];
         let version: Option<(i64,)> = self
             .writes
@@ -73,37 +77,39 @@ impl ProductRepository for SqlTransaction {
         let Some((version,)) = version else {
             return Ok(None);
         };
+        let version = u64::try_from(version).map_err(|_| corrupt("version", version))?;
+        if let Some(product) = self.products.get(sku, version) {
+            return Ok(Some(product));
+        }
         let batch_rows: Vec<BatchRow> = self
             .writes
             .executor()
             .fetch_all(
-                "SELECT reference, purchased_quantity, eta FROM batches WHERE sku = $1 \
+                "SELECT id, reference, purchased_quantity, eta FROM batches WHERE sku = $1 \
                  ORDER BY id",
                 &params,
             )
             .await?;
-        let allocation_rows: Vec<AllocationRow> = self
+        // In the batches' order, each batch's lines in the order allocated: merged with
+        // the batches in one pass, and on SQLite read in index order, without a sort.
+        let line_rows: Vec<LineRow> = self
             .writes
             .executor()
             .fetch_all(
-                "SELECT b.reference, a.orderid, a.qty \
-                 FROM allocations a JOIN batches b ON b.id = a.batch_id \
-                 WHERE b.sku = $1 ORDER BY a.id",
+                "SELECT a.batch_id, a.orderid, a.qty \
+                 FROM batches b JOIN allocations a ON a.batch_id = b.id \
+                 WHERE b.sku = $1 ORDER BY b.id, a.id",
                 &params,
             )
             .await?;
-
-        let mut allocations: HashMap<String, Vec<OrderLine>> = HashMap::new();
-        for row in allocation_rows {
-            let (reference, line) = line(sku, row)?;
-            allocations.entry(reference).or_default().push(line);
-        }
+        let mut lines = line_rows.into_iter().peekable();
         let batches = batch_rows
             .into_iter()
-            .map(|row| batch(sku, row, &mut allocations))
+            .map(|row| batch(sku, row, &mut lines))
             .collect::<Result<_, _>>()?;
-        let version = u64::try_from(version).map_err(|_| corrupt("version", version))?;
-        Ok(Some(Product::restore(sku.clone(), batches, version)))
+        let product = Product::restore(sku.clone(), batches, version);
+        self.products.hold(product.clone());
+        Ok(Some(product))
     }
 
     async fn sku_of_batch(&mut self, reference: &BatchRef) -> Result<Option<Sku>, StoreError> {
@@ -162,6 +168,11 @@ impl ProductRepository for SqlTransaction {
                 self.insert_allocation(batch.reference(), line).await?;
             }
         }
+        self.saved.push(Product::restore(
+            product.sku().clone(),
+            product.batches().to_vec(),
+            product.version_number(),
+        ));
         Ok(())
     }
 }

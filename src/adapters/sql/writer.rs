@@ -80,7 +80,8 @@ impl InlineWrites {
         &mut self.turn
     }
 
-    pub(super) fn commit(self) -> Result<(), StoreError> {
+    /// Commits; the turn passes on when `self` is dropped.
+    pub(super) fn commit(&mut self) -> Result<(), StoreError> {
         self.turn.execute_batch("COMMIT")?;
         Ok(())
     }
