@@ -3,8 +3,8 @@
 //! - Redis down: allocations are still accepted; once it is back, every allocation is
 //!   published and shown in the read models in Redis, caught up from the outbox, and
 //!   the consumer subscribes again by itself;
-//! - PostgreSQL down (with `TEST_POSTGRES_URL`): requests fail fast with 503, and
-//!   succeed again once it is back, with no restart.
+//! - PostgreSQL down (with `TEST_POSTGRES_URL`): requests, writes and reads, fail fast
+//!   with 503, and succeed again once it is back, with no restart.
 
 mod common;
 
@@ -190,6 +190,8 @@ async fn while_postgres_is_down_requests_fail_fast_and_recover_by_themselves() {
     let prefix = "pg-outage";
     let batch = json!({"ref": "stock", "sku": format!("{prefix}-LAMP"), "qty": 1000, "eta": null});
     assert_eq!(server.post("/add_batch", batch).await.status(), 201);
+    // The views hold a connection of their own from here on.
+    assert_eq!(server.get("/allocations/after").await.status(), 404);
 
     proxy.cut();
     let during = allocate_until(
@@ -207,11 +209,20 @@ async fn while_postgres_is_down_requests_fail_fast_and_recover_by_themselves() {
         server.get("/readyz").await.status(),
         StatusCode::SERVICE_UNAVAILABLE
     );
+    assert_eq!(
+        server.get("/allocations/after").await.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the views fail fast too"
+    );
 
     proxy.restore();
     let line = json!({"orderid": "after", "sku": format!("{prefix}-LAMP"), "qty": 1});
     eventually("requests succeed again", async || {
         server.post("/allocate", line.clone()).await.status() == StatusCode::ACCEPTED
+    })
+    .await;
+    eventually("the views read again", async || {
+        server.get("/allocations/after").await.status() == StatusCode::OK
     })
     .await;
     assert_eq!(server.get("/readyz").await.status(), StatusCode::OK);

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod outbox;
+mod postgres;
 mod products;
 mod read_model;
 mod reader;
@@ -27,6 +28,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor as _};
 use tokio::sync::OwnedMutexGuard;
 
+use self::postgres::Connections;
 use self::products::Products;
 use self::statement::Executor;
 use self::writer::{InlineWrites, Writer};
@@ -150,8 +152,9 @@ pub struct SqlStore {
     /// work write through this connection; the other writers take its turn and write
     /// through the pool. PostgreSQL's writers run side by side.
     writer: Option<Writer>,
-    /// SQLite only: the views' connections, which read in place.
-    readers: Option<Arc<Readers>>,
+    /// The views' connections: on SQLite they read in place, on PostgreSQL they are
+    /// lent without a ping as they come back.
+    reader: Reader,
     /// Set when the read models live in Redis: transactions then record read-model
     /// updates in the outbox and apply them there, instead of writing SQL views.
     redis_read_model: Option<RedisReadModel>,
@@ -174,7 +177,7 @@ impl SqlStore {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
-        let (read_pool, writer, readers) = match backend {
+        let (read_pool, writer, reader) = match backend {
             Backend::Sqlite => {
                 let file = SqliteConnectOptions::from_str(url)?;
                 let writer = writer::open(file.get_filename())?;
@@ -182,15 +185,18 @@ impl SqlStore {
                 let read_pool = pool_options(backend, Side::Read)
                     .connect_with(options)
                     .await?;
-                (read_pool, Some(writer), Some(readers))
+                (read_pool, Some(writer), Reader::InPlace(readers))
             }
-            Backend::Postgres => (pool.clone(), None, None),
+            Backend::Postgres => {
+                let connections = Arc::new(Connections::new(options));
+                (pool.clone(), None, Reader::Postgres(connections))
+            }
         };
         Ok(Self {
             pool,
             read_pool,
             writer,
-            readers,
+            reader,
             redis_read_model: None,
             products: Arc::default(),
         })
@@ -208,13 +214,9 @@ impl SqlStore {
         &self.pool
     }
 
-    /// Where the views read: on SQLite in place (see [`Reader`]), on PostgreSQL the
-    /// pool.
+    /// Where the views read (see [`Reader`]).
     pub fn reader(&self) -> Reader {
-        match &self.readers {
-            Some(readers) => Reader::InPlace(Arc::clone(readers)),
-            None => Reader::Pooled(self.read_pool.clone()),
-        }
+        self.reader.clone()
     }
 
     /// The pool of the read side: reports. On SQLite, connections of their own that

@@ -1,5 +1,6 @@
-//! Where the views read: on PostgreSQL the pool; on SQLite connections of their own,
-//! which run a query in place, on the task's own thread.
+//! Where the views read: on PostgreSQL connections of their own (see
+//! [`super::postgres`]); on SQLite connections of their own, which run a query in
+//! place, on the task's own thread.
 //!
 //! A view's query takes microseconds on SQLite, against the file mapped in memory;
 //! sqlx would hand it to the connection's worker thread and wake the task when the
@@ -10,14 +11,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rusqlite::{Connection, OpenFlags};
-use sqlx::AnyPool;
 
-use super::statement::{Executor, Record, Value, fetch_in_place};
+use super::postgres::Connections;
+use super::statement::{Record, Value, fetch_in_place};
 use crate::adapters::StoreError;
 
 #[derive(Clone)]
 pub enum Reader {
-    Pooled(AnyPool),
+    Postgres(Arc<Connections>),
     InPlace(Arc<Readers>),
 }
 
@@ -29,10 +30,7 @@ impl Reader {
         params: &[Value<'_>],
     ) -> Result<Vec<R>, StoreError> {
         match self {
-            Self::Pooled(pool) => {
-                let mut connection = pool.acquire().await?;
-                Executor::Sqlx(&mut connection).fetch_all(sql, params).await
-            }
+            Self::Postgres(connections) => connections.fetch_all(sql, params).await,
             Self::InPlace(readers) => {
                 readers.with(|connection| fetch_in_place(connection, sql, params))
             }
