@@ -16,7 +16,7 @@ use super::outbox::keep_draining;
 use super::sql::{Outcome, SqlStore};
 
 /// An e-mail as it waits in the outbox.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mail {
     pub recipient: String,
     pub subject: String,
@@ -24,10 +24,9 @@ pub struct Mail {
 }
 
 /// A recorded e-mail not yet sent.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuedMail {
     pub id: i64,
-    #[sqlx(flatten)]
     pub mail: Mail,
 }
 

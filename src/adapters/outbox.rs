@@ -26,7 +26,7 @@ pub trait Outbox: Send {
 }
 
 /// A recorded message not yet published.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     pub id: i64,
     pub channel: String,

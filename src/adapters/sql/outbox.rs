@@ -3,7 +3,8 @@
 
 use async_trait::async_trait;
 
-use super::{SqlStore, SqlTransaction, Writes};
+use super::statement::Record;
+use super::{SqlStore, SqlTransaction, UnitWrites};
 use crate::adapters::StoreError;
 use crate::adapters::notifications::{Mail, QueuedMail};
 use crate::adapters::outbox::{Message, Outbox};
@@ -42,9 +43,12 @@ impl Outbox for SqlTransaction {
 
 /// Rows taken from an outbox table, held by an open transaction until they are marked
 /// handled: another process's relay skips them (PostgreSQL) or waits (SQLite), so each
-/// row goes out once. Those not marked are released for the next round.
+/// row goes out once. Those not marked are released for the next round. On SQLite the
+/// transaction is on the writer, as a unit of work's: through another connection, each
+/// claim made the writer's next transaction drop its cache and its mapping of the file
+/// (profiled with the read models in Redis, whose relays claim after every commit).
 pub struct Claimed<T> {
-    writes: Writes,
+    writes: UnitWrites,
     table: &'static str,
     /// Marks a row given up, where the table keeps such rows.
     give_up: Option<&'static str>,
@@ -73,12 +77,12 @@ impl<T> Claimed<T> {
                     StoreError::Backend(format!("{} keeps no rows given up", self.table).into())
                 })?,
             };
-            sqlx::query(statement)
-                .bind(id)
-                .execute(self.writes.connection())
+            self.writes
+                .executor()
+                .execute(statement, &[(*id).into()])
                 .await?;
         }
-        self.writes.commit().await?;
+        self.writes.commit(|| ()).await?;
         let sent = outcomes.iter().filter(|(_, o)| *o == Outcome::Sent).count();
         metrics::delivered(self.delivery, sent);
         Ok(())
@@ -94,6 +98,14 @@ impl SqlStore {
                 limit,
             )
             .await?;
+        let rows = rows
+            .into_iter()
+            .map(|(id, channel, payload)| Message {
+                id,
+                channel,
+                payload,
+            })
+            .collect();
         Ok(Claimed {
             writes,
             table: "outbox",
@@ -112,6 +124,17 @@ impl SqlStore {
                 limit,
             )
             .await?;
+        let rows = rows
+            .into_iter()
+            .map(|(id, recipient, subject, body)| QueuedMail {
+                id,
+                mail: Mail {
+                    recipient,
+                    subject,
+                    body,
+                },
+            })
+            .collect();
         Ok(Claimed {
             writes,
             table: "outgoing_mail",
@@ -170,16 +193,14 @@ impl SqlStore {
 
     /// The first `limit` rows of `select` (ordered, without `LIMIT`), in a writing
     /// transaction that holds them until the claim is finished.
-    async fn claim<T>(&self, select: &str, limit: i64) -> Result<(Writes, Vec<T>), StoreError>
-    where
-        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
-    {
+    async fn claim<R: Record>(
+        &self,
+        select: &str,
+        limit: i64,
+    ) -> Result<(UnitWrites, Vec<R>), StoreError> {
         let query = format!("{select} LIMIT $1{}", self.skip_locked());
-        let mut writes = self.begin_writes().await?;
-        let rows = sqlx::query_as(&query)
-            .bind(limit)
-            .fetch_all(writes.connection())
-            .await?;
+        let mut writes = self.begin_unit_writes().await?;
+        let rows = writes.executor().fetch_all(&query, &[limit.into()]).await?;
         Ok((writes, rows))
     }
 
