@@ -46,7 +46,12 @@ impl Connections {
     ) -> Result<Vec<R>, StoreError> {
         let deadline = tokio::time::Instant::now() + ACQUIRE_TIMEOUT;
         let lent = async {
-            let permit = self.permits.acquire().await;
+            // The permits are never closed.
+            let permit = self
+                .permits
+                .acquire()
+                .await
+                .map_err(|_| sqlx::Error::PoolClosed)?;
             Ok::<_, StoreError>((permit, self.connection().await?))
         };
         let (_permit, mut connection) = tokio::time::timeout_at(deadline, lent)

@@ -5,7 +5,7 @@
 //! versions never return, so a product changed elsewhere is read afresh.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::domain::model::Product;
 use crate::domain::values::Sku;
@@ -38,9 +38,7 @@ impl Products {
     /// The product as held, if it is still at the stored `version`.
     pub(super) fn get(&self, sku: &Sku, version: u64) -> Option<Product> {
         let held = self
-            .held
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+            .held()
             .products
             .get(sku)
             .filter(|product| product.version_number() == version)
@@ -57,7 +55,7 @@ impl Products {
             return;
         }
         let sku = product.sku().clone();
-        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut held = self.held();
         let held = &mut *held;
         if let Some(replaced) = held.products.insert(sku.clone(), Arc::new(product)) {
             held.weight -= weight(&replaced);
@@ -71,5 +69,11 @@ impl Products {
                 held.weight -= weight(&evicted);
             }
         }
+    }
+
+    /// A panic while the map was held cannot come between an insert or removal and
+    /// its weight (`weight` does not panic), so a poisoned lock is taken all the same.
+    fn held(&self) -> MutexGuard<'_, Held> {
+        self.held.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
