@@ -25,6 +25,8 @@ const LEPTOS_SETTINGS: &str = "Leptos.toml";
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
+        // Colours for a terminal only: not as escape codes in a log file or journal.
+        .with_ansi(std::io::stdout().is_terminal())
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )

@@ -1,7 +1,8 @@
 //! The real server binary, started for a test on a free port.
 
+use std::io::{Read, Seek, SeekFrom};
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -14,6 +15,12 @@ pub struct Server {
     pub base: String,
     /// The database the server was started on, when it is the server's alone.
     _db: Option<TestDb>,
+}
+
+/// Why a server started did not come up.
+enum Unready {
+    Exited,
+    Silent,
 }
 
 impl Drop for Server {
@@ -34,11 +41,31 @@ impl Server {
 
     /// Starts the server on the database at `url`, which other servers may share.
     pub async fn on(url: &str, env: &[(&str, &str)]) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        // The port is found free, then let go for the server to take: in between,
+        // another process may take it. The server then exits at once, and is started
+        // again on another port.
+        for _ in 0..3 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            match Self::spawn(url, port, env).await {
+                Ok(server) => return server,
+                Err((Unready::Exited, log)) if log.contains("Address already in use") => {}
+                Err((Unready::Exited, log)) => panic!("the server exited at start: {log}"),
+                Err((Unready::Silent, log)) => {
+                    panic!("the server did not answer /healthz within 30 s: {log}")
+                }
+            }
+        }
+        panic!("the server found no free port in three tries");
+    }
+
+    /// The server on `port`, once it answers.
+    async fn spawn(url: &str, port: u16, env: &[(&str, &str)]) -> Result<Self, (Unready, String)> {
+        // Its log (standard output) is kept to tell why, should it not start.
+        let mut log = tempfile::tempfile().unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_allocation-desk"))
             .env("DATABASE_URL", url)
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
@@ -50,16 +77,21 @@ impl Server {
             .env_remove("REDIS_URL")
             .env_remove("SMTP_URL")
             .envs(env.iter().copied())
-            .stdout(Stdio::null())
+            .stdout(log.try_clone().unwrap())
             .spawn()
             .unwrap();
-        let server = Self {
+        let mut server = Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
             _db: None,
         };
-        server.wait_until_ready().await;
-        server
+        let Err(unready) = server.wait_until_ready().await else {
+            return Ok(server);
+        };
+        let mut logged = String::new();
+        log.seek(SeekFrom::Start(0)).unwrap();
+        log.read_to_string(&mut logged).unwrap();
+        Err((unready, logged))
     }
 
     /// Asks the process to stop (SIGTERM), as a supervisor does.
@@ -92,16 +124,20 @@ impl Server {
         self.child.wait().unwrap();
     }
 
-    async fn wait_until_ready(&self) {
+    /// Waits at most 30 s for the server to answer.
+    async fn wait_until_ready(&mut self) -> Result<(), Unready> {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
+            if self.child.try_wait().unwrap().is_some() {
+                return Err(Unready::Exited);
+            }
             let response = reqwest::get(format!("{}/healthz", self.base)).await;
             if response.is_ok_and(|r| r.status().is_success()) {
-                return;
+                return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("the server did not answer /healthz within 30 s");
+        Err(Unready::Silent)
     }
 
     pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
