@@ -79,6 +79,35 @@ async fn a_mail_that_cannot_be_sent_yet_is_sent_later() {
 }
 
 #[tokio::test]
+async fn a_mail_server_that_never_answers_holds_up_no_allocation() {
+    // It takes connections and says nothing: the relay waits on its greeting.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("smtp://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    let server = Server::start(&[("SMTP_URL", &url)]).await;
+    run_out_of_stock(&server).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // A relay holding SQLite's write lock while it waits would keep this waiting for
+    // as long as the mail server does.
+    let next = tokio::time::timeout(
+        Duration::from_secs(5),
+        server.post(
+            "/allocate",
+            json!({"orderid": "o2", "sku": "POPULAR-CURTAINS", "qty": 5}),
+        ),
+    )
+    .await
+    .expect("an allocation waited on the mail server");
+    assert_eq!(next.status(), 202);
+}
+
+#[tokio::test]
 async fn a_mail_refused_for_good_does_not_hold_up_the_next() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("smtp://{}", listener.local_addr().unwrap());

@@ -10,6 +10,7 @@ mod products;
 mod read_model;
 mod reader;
 mod rebuild;
+mod relay_lock;
 mod repository;
 mod statement;
 mod writer;
@@ -30,6 +31,7 @@ use tokio::sync::OwnedMutexGuard;
 
 use self::postgres::Connections;
 use self::products::Products;
+use self::relay_lock::RelayLocks;
 use self::statement::Executor;
 use self::writer::{InlineWrites, Writer};
 use super::redis_read_model::{RedisReadModel, Update};
@@ -152,6 +154,8 @@ pub struct SqlStore {
     /// work write through this connection; the other writers take its turn and write
     /// through the pool. PostgreSQL's writers run side by side.
     writer: Option<Writer>,
+    /// SQLite only: which relay delivers each outbox table's rows.
+    relay_locks: Option<RelayLocks>,
     /// The views' connections: on SQLite they read in place, on PostgreSQL they are
     /// lent without a ping as they come back.
     reader: Reader,
@@ -177,25 +181,32 @@ impl SqlStore {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
-        let (read_pool, writer, reader) = match backend {
+        let (read_pool, writer, relay_locks, reader) = match backend {
             Backend::Sqlite => {
                 let file = SqliteConnectOptions::from_str(url)?;
                 let writer = writer::open(file.get_filename())?;
+                let relay_locks = RelayLocks::beside(file.get_filename());
                 let readers = Arc::new(Readers::new(file.get_filename()));
                 let read_pool = pool_options(backend, Side::Read)
                     .connect_with(options)
                     .await?;
-                (read_pool, Some(writer), Reader::InPlace(readers))
+                (
+                    read_pool,
+                    Some(writer),
+                    Some(relay_locks),
+                    Reader::InPlace(readers),
+                )
             }
             Backend::Postgres => {
                 let connections = Arc::new(Connections::new(options));
-                (pool.clone(), None, Reader::Postgres(connections))
+                (pool.clone(), None, None, Reader::Postgres(connections))
             }
         };
         Ok(Self {
             pool,
             read_pool,
             writer,
+            relay_locks,
             reader,
             redis_read_model: None,
             products: Arc::default(),

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 
+use super::relay_lock::RelayLock;
 use super::statement::Record;
 use super::{SqlStore, SqlTransaction, UnitWrites};
 use crate::adapters::StoreError;
@@ -41,20 +42,34 @@ impl Outbox for SqlTransaction {
     }
 }
 
-/// Rows taken from an outbox table, held by an open transaction until they are marked
-/// handled: another process's relay skips them (PostgreSQL) or waits (SQLite), so each
-/// row goes out once. Those not marked are released for the next round. On SQLite the
-/// transaction is on the writer, as a unit of work's: through another connection, each
-/// claim made the writer's next transaction drop its cache and its mapping of the file
-/// (profiled with the read models in Redis, whose relays claim after every commit).
+/// Rows taken from an outbox table, held until they are marked handled, so each row
+/// goes out once; those not marked are released for the next round. On PostgreSQL an
+/// open transaction locks them, and other servers' relays pass over them. On SQLite
+/// the table's relay lock keeps other relays away ([`super::relay_lock`]), and no
+/// transaction stays open: one that did would hold SQLite's only write lock, and
+/// every other writer with it, while the relay waits on Redis or on the mail server.
 pub struct Claimed<T> {
-    writes: UnitWrites,
+    hold: Hold,
     table: &'static str,
     /// Marks a row given up, where the table keeps such rows.
     give_up: Option<&'static str>,
     /// What the rows are, for the count of deliveries.
     delivery: Delivery,
     pub rows: Vec<T>,
+}
+
+/// What keeps a claim's rows from other relays.
+enum Hold {
+    /// PostgreSQL: the transaction that locked them, in which they are marked.
+    Locked(UnitWrites),
+    /// SQLite: the table's relay lock (none when another relay holds it, and so no
+    /// row was claimed). The rows are marked in a transaction of the store's own, on
+    /// the writer, as units of work write: through another connection, each claim
+    /// made the writer's next transaction drop its cache and its mapping of the file.
+    Relay {
+        store: SqlStore,
+        lock: Option<RelayLock>,
+    },
 }
 
 /// What became of a claimed row.
@@ -68,7 +83,13 @@ pub enum Outcome {
 
 impl<T> Claimed<T> {
     /// Records what became of the rows named; the others are released for later.
-    pub async fn finish(mut self, outcomes: &[(i64, Outcome)]) -> Result<(), StoreError> {
+    pub async fn finish(self, outcomes: &[(i64, Outcome)]) -> Result<(), StoreError> {
+        // Held until the marks are committed: the next relay must not see them unmarked.
+        let (mut writes, _lock) = match self.hold {
+            Hold::Locked(writes) => (writes, None),
+            Hold::Relay { .. } if outcomes.is_empty() => return Ok(()),
+            Hold::Relay { store, lock } => (store.begin_unit_writes().await?, lock),
+        };
         let delete = format!("DELETE FROM {} WHERE id = $1", self.table);
         for (id, outcome) in outcomes {
             let statement = match outcome {
@@ -77,12 +98,12 @@ impl<T> Claimed<T> {
                     StoreError::Backend(format!("{} keeps no rows given up", self.table).into())
                 })?,
             };
-            self.writes
+            writes
                 .executor()
                 .execute(statement, &[(*id).into()])
                 .await?;
         }
-        self.writes.commit(|| ()).await?;
+        writes.commit(|| ()).await?;
         let sent = outcomes.iter().filter(|(_, o)| *o == Outcome::Sent).count();
         metrics::delivered(self.delivery, sent);
         Ok(())
@@ -92,8 +113,9 @@ impl<T> Claimed<T> {
 impl SqlStore {
     /// The oldest messages not yet published.
     pub async fn claim_messages(&self, limit: i64) -> Result<Claimed<Message>, StoreError> {
-        let (writes, rows) = self
+        let (hold, rows) = self
             .claim(
+                "outbox",
                 "SELECT id, channel, payload FROM outbox WHERE published = 0 ORDER BY id",
                 limit,
             )
@@ -107,7 +129,7 @@ impl SqlStore {
             })
             .collect();
         Ok(Claimed {
-            writes,
+            hold,
             table: "outbox",
             give_up: Some("UPDATE outbox SET published = 2 WHERE id = $1"),
             delivery: Delivery::RedisMessage,
@@ -117,8 +139,9 @@ impl SqlStore {
 
     /// The oldest e-mails not yet sent.
     pub async fn claim_mail(&self, limit: i64) -> Result<Claimed<QueuedMail>, StoreError> {
-        let (writes, rows) = self
+        let (hold, rows) = self
             .claim(
+                "outgoing_mail",
                 "SELECT id, recipient, subject, body FROM outgoing_mail WHERE sent = 0 \
                  ORDER BY id",
                 limit,
@@ -136,7 +159,7 @@ impl SqlStore {
             })
             .collect();
         Ok(Claimed {
-            writes,
+            hold,
             table: "outgoing_mail",
             give_up: Some("UPDATE outgoing_mail SET sent = 2 WHERE id = $1"),
             delivery: Delivery::Mail,
@@ -149,8 +172,9 @@ impl SqlStore {
         &self,
         limit: i64,
     ) -> Result<Claimed<(i64, Update)>, StoreError> {
-        let (writes, recorded): (_, Vec<(i64, String)>) = self
+        let (hold, recorded): (_, Vec<(i64, String)>) = self
             .claim(
+                "read_model_updates",
                 "SELECT id, payload FROM read_model_updates ORDER BY id",
                 limit,
             )
@@ -163,7 +187,7 @@ impl SqlStore {
             })
             .collect::<Result<_, _>>()?;
         Ok(Claimed {
-            writes,
+            hold,
             table: "read_model_updates",
             give_up: None,
             delivery: Delivery::ReadModelUpdate,
@@ -191,23 +215,42 @@ impl SqlStore {
         Ok(backlog)
     }
 
-    /// The first `limit` rows of `select` (ordered, without `LIMIT`), in a writing
-    /// transaction that holds them until the claim is finished.
+    /// The first `limit` rows of `select` (ordered, without `LIMIT`) from `table`,
+    /// held until the claim is finished.
     async fn claim<R: Record>(
         &self,
+        table: &str,
         select: &str,
         limit: i64,
-    ) -> Result<(UnitWrites, Vec<R>), StoreError> {
+    ) -> Result<(Hold, Vec<R>), StoreError> {
         let query = format!("{select} LIMIT $1{}", self.skip_locked());
-        let mut writes = self.begin_unit_writes().await?;
-        let rows = writes.executor().fetch_all(&query, &[limit.into()]).await?;
-        Ok((writes, rows))
+        let Some(locks) = &self.relay_locks else {
+            let mut writes = self.begin_unit_writes().await?;
+            let rows = writes.executor().fetch_all(&query, &[limit.into()]).await?;
+            return Ok((Hold::Locked(writes), rows));
+        };
+        let Some(lock) = locks.try_take(table)? else {
+            // Another relay is delivering this table's rows.
+            let hold = Hold::Relay {
+                store: self.clone(),
+                lock: None,
+            };
+            return Ok((hold, Vec::new()));
+        };
+        // Read as the views read, outside the writer's turn: the lock is what keeps
+        // these rows this relay's.
+        let rows = self.reader.fetch_all(&query, &[limit.into()]).await?;
+        let hold = Hold::Relay {
+            store: self.clone(),
+            lock: Some(lock),
+        };
+        Ok((hold, rows))
     }
 
     /// PostgreSQL locks the rows it hands out and passes over those locked by others;
-    /// SQLite's write lock already keeps relays apart.
+    /// on SQLite the relay lock keeps relays apart.
     fn skip_locked(&self) -> &'static str {
-        if self.writer.is_some() {
+        if self.relay_locks.is_some() {
             ""
         } else {
             " FOR UPDATE SKIP LOCKED"
