@@ -4,6 +4,7 @@
 //! on SQLite, units of work write through a connection of their own (`writer`).
 
 mod accounts;
+mod checkpoint;
 mod outbox;
 mod postgres;
 mod products;

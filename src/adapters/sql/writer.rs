@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use super::checkpoint;
 use crate::adapters::StoreError;
 
 /// The writer connection, and the turn: whoever holds the lock may write.
@@ -39,13 +40,16 @@ pub(super) fn open(path: &Path) -> Result<Writer, StoreError> {
     // it: the writer reads each product it changes, and with a cache of its own it
     // copied pages in by read calls (a sixth of its time). Its own commits keep the
     // mapping; only another connection's drop it.
+    // Its commits take no checkpoints: a thread of their own does (`checkpoint`).
     connection.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-         PRAGMA mmap_size = 1073741824;",
+         PRAGMA mmap_size = 1073741824; PRAGMA wal_autocheckpoint = 0;",
     )?;
     // Every statement a unit of work runs stays prepared.
     connection.set_prepared_statement_cache_capacity(64);
-    Ok(Arc::new(Mutex::new(connection)))
+    let writer = Arc::new(Mutex::new(connection));
+    checkpoint::keep_checkpointing(path, &writer)?;
+    Ok(writer)
 }
 
 /// A write transaction on the writer, open while its turn is held. Dropped

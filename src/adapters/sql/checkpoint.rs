@@ -1,0 +1,69 @@
+//! SQLite's checkpoints (copying the log's pages back into the database file), taken
+//! on a thread of their own instead of in the writer's commits, where they were a
+//! seventh of a write's time, every write waiting behind them.
+//!
+//! A checkpoint outside the turn copies what the log holds while writers go on, but
+//! under steady writes it never catches up, and the log restarts only once all of it
+//! is copied. So when the log is long, the thread takes the writer's turn and copies
+//! the few pages written since: the writer's next transaction then starts the log
+//! afresh.
+
+use std::path::Path;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::Mutex;
+
+use super::writer::Writer;
+use crate::adapters::StoreError;
+
+/// How often the thread copies the log.
+const PAUSE: Duration = Duration::from_millis(20);
+
+/// The log's length, in pages, from which the thread takes the turn to finish the
+/// copy (SQLite's own threshold for checkpoints in commits).
+const LONG_LOG: i64 = 1000;
+
+/// Checkpoints the database at `path` for as long as `writer` is open.
+pub(super) fn keep_checkpointing(path: &Path, writer: &Writer) -> Result<(), StoreError> {
+    let connection = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    // A checkpoint that would wait for another is skipped: the next one follows soon.
+    connection.busy_timeout(Duration::ZERO)?;
+    let writer = Arc::downgrade(writer);
+    std::thread::Builder::new()
+        .name("sqlite-checkpoints".to_owned())
+        .spawn(move || run(&connection, &writer))
+        .map_err(|error| StoreError::Backend(Box::new(error)))?;
+    Ok(())
+}
+
+fn run(connection: &Connection, writer: &Weak<Mutex<Connection>>) {
+    loop {
+        std::thread::sleep(PAUSE);
+        let Some(writer) = writer.upgrade() else {
+            return;
+        };
+        if checkpoint(connection) >= LONG_LOG {
+            let _turn = writer.blocking_lock();
+            checkpoint(connection);
+        }
+    }
+}
+
+/// Copies what it can of the log without waiting for anyone; gives the log's length.
+fn checkpoint(connection: &Connection) -> i64 {
+    let passive = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+        row.get::<_, i64>(1)
+    });
+    match passive {
+        Ok(pages) => pages,
+        Err(error) => {
+            tracing::warn!(%error, "SQLite checkpoint");
+            0
+        }
+    }
+}
