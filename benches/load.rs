@@ -158,6 +158,42 @@ impl Spread {
     }
 }
 
+/// Each run keeps its read models in Redis under a prefix of its own.
+const REDIS_PREFIX: &str = "bench-";
+
+/// Deletes the read models that earlier runs left in Redis: they piled up, run after
+/// run, until Redis took longer than its timeout over a rebuild.
+async fn forget_earlier_runs() {
+    let client = redis::Client::open(REDIS_URL).expect("a Redis URL");
+    let mut connection = client
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap_or_else(|error| panic!("Redis at {REDIS_URL}: {error}"));
+    let mut cursor = 0_u64;
+    loop {
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(format!("{REDIS_PREFIX}*"))
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(&mut connection)
+            .await
+            .expect("the keys of earlier runs");
+        if !keys.is_empty() {
+            redis::cmd("UNLINK")
+                .arg(&keys)
+                .query_async::<()>(&mut connection)
+                .await
+                .expect("the keys of earlier runs deleted");
+        }
+        if next == 0 {
+            return;
+        }
+        cursor = next;
+    }
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     // Settings first: a bad one fails before the long seed.
@@ -165,7 +201,10 @@ async fn main() {
     measuring_time();
     let (url, _dir) = database().await;
     let in_redis = std::env::var("BENCH_READ_MODEL").is_ok_and(|store| store == "redis");
-    let prefix = format!("bench-{}", std::process::id());
+    if in_redis {
+        forget_earlier_runs().await;
+    }
+    let prefix = format!("{REDIS_PREFIX}{}", std::process::id());
     let config = Config {
         database_url: url.clone(),
         redis_url: in_redis.then(|| REDIS_URL.to_owned()),
