@@ -6,7 +6,8 @@
 //! under steady writes it never catches up, and the log restarts only once all of it
 //! is copied. So when the log is long, the thread takes the writer's turn and copies
 //! the few pages written since: the writer's next transaction then starts the log
-//! afresh.
+//! afresh. (That holds for this process's writers: another process's writing to the
+//! same file meanwhile can keep the log from restarting, and each round copies on.)
 
 use std::path::Path;
 use std::sync::{Arc, Weak};
@@ -42,28 +43,42 @@ pub(super) fn keep_checkpointing(path: &Path, writer: &Writer) -> Result<(), Sto
 }
 
 fn run(connection: &Connection, writer: &Weak<Mutex<Connection>>) {
+    let mut failing = None;
+    let mut before = None;
     loop {
         std::thread::sleep(PAUSE);
         let Some(writer) = writer.upgrade() else {
             return;
         };
-        if checkpoint(connection) >= LONG_LOG {
+        let now = checkpoint(connection, &mut failing);
+        // A log that has not moved since the last round is copied to its end and
+        // restarts at the next write: an idle server's turn is not taken.
+        if now.is_some_and(|(log, _)| log >= LONG_LOG) && now != before {
             let _turn = writer.blocking_lock();
-            checkpoint(connection);
+            checkpoint(connection, &mut failing);
         }
+        before = now;
     }
 }
 
-/// Copies what it can of the log without waiting for anyone; gives the log's length.
-fn checkpoint(connection: &Connection) -> i64 {
+/// Copies what it can of the log without waiting for anyone: the log's length and
+/// how much of it is copied, in pages. A failure is logged once, until it changes.
+fn checkpoint(connection: &Connection, failing: &mut Option<String>) -> Option<(i64, i64)> {
     let passive = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
-        row.get::<_, i64>(1)
+        Ok((row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
     });
     match passive {
-        Ok(pages) => pages,
+        Ok(pages) => {
+            *failing = None;
+            Some(pages)
+        }
         Err(error) => {
-            tracing::warn!(%error, "SQLite checkpoint");
-            0
+            let error = error.to_string();
+            if failing.as_ref() != Some(&error) {
+                tracing::warn!(%error, "SQLite checkpoint");
+                *failing = Some(error);
+            }
+            None
         }
     }
 }

@@ -105,9 +105,10 @@ fn pool_options(backend: Backend, side: Side) -> AnyPoolOptions {
         return pool;
     }
     // WAL: readers never wait for the writer. NORMAL: durable across a process crash,
-    // one fsync per checkpoint instead of per commit.
+    // one fsync per checkpoint instead of per commit. No checkpoints in commits: the
+    // writer's thread takes them (`checkpoint`).
     const SETTINGS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-        PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
+        PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0;";
     // Readers read the file through memory mapped (up to 1 GiB), shared by all of
     // them, instead of copying pages with read calls into a cache each: reads +30%.
     // Not the pool's writers: SQLite unmaps a connection's file at its next
@@ -220,8 +221,8 @@ impl SqlStore {
         self
     }
 
-    /// The pool of the write side: rebuilds, outbox relays, accounts, and on PostgreSQL
-    /// commands too.
+    /// The pool of the write side: rebuilds, accounts, and on PostgreSQL commands and
+    /// outbox relays too.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
