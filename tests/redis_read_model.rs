@@ -267,8 +267,8 @@ async fn commits_redis_missed_are_applied_by_the_relay() {
 
     // Redis is back: what the outbox kept is applied, and leaves the outbox. The
     // services' own relay, still failing against the dead Redis, may hold some rows
-    // for a moment (PostgreSQL hands a claimed row to one relay only): project again
-    // until it lets go of them.
+    // for a moment (a claimed row goes to one relay only: PostgreSQL locks it, SQLite's
+    // relay lock keeps other relays away): project again until it lets go of them.
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         project_pending(&db.store().await, &read_model(&db))
@@ -338,4 +338,38 @@ async fn a_server_whose_read_models_cannot_be_reached_is_not_ready() {
     let json = reply.json();
     assert_eq!(json["database"], "ok");
     assert_ne!(json["read_models"], "ok", "{json}");
+}
+
+/// A relay's claim of read-model updates is older than a rebuild's state: a rebuild
+/// waits until the relay is done, so that the relay cannot apply those updates after it.
+#[tokio::test]
+async fn a_rebuild_waits_for_the_read_model_relay() {
+    let db = TestDb::new().await;
+    // Redis unreachable as the scenario commits: its updates stay in the outbox.
+    run_scenario(&services_without_redis(&db).await).await;
+    // The services' own relay, failing against the dead Redis, may hold the rows for
+    // a moment: claim until they are this relay's.
+    let relay = db.store().await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let claimed = loop {
+        let claimed = relay.claim_read_model_updates(100).await.unwrap();
+        if !claimed.rows.is_empty() {
+            break claimed;
+        }
+        assert!(Instant::now() < deadline, "the updates are never claimed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+
+    let (store, _) = open_store(&db.config(ReadModelStore::Redis)).await.unwrap();
+    let rebuild = tokio::spawn(async move { store.rebuild_read_models().await });
+    // SQLite: the relay lock; PostgreSQL: the rebuild's table lock waits for the
+    // relay's row locks.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !rebuild.is_finished(),
+        "the rebuild went ahead of the relay"
+    );
+    drop(claimed);
+    rebuild.await.unwrap().unwrap();
+    assert_eq!(db.count("read_model_updates").await, 0);
 }

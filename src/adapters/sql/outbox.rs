@@ -62,14 +62,13 @@ pub struct Claimed<T> {
 enum Hold {
     /// PostgreSQL: the transaction that locked them, in which they are marked.
     Locked(UnitWrites),
-    /// SQLite: the table's relay lock (none when another relay holds it, and so no
-    /// row was claimed). The rows are marked in a transaction of the store's own, on
-    /// the writer, as units of work write: through another connection, each claim
-    /// made the writer's next transaction drop its cache and its mapping of the file.
-    Relay {
-        store: SqlStore,
-        lock: Option<RelayLock>,
-    },
+    /// SQLite: the table's relay lock. The rows are marked in a transaction of the
+    /// store's own, on the writer, as units of work write: through another
+    /// connection, each claim made the writer's next transaction drop its cache and
+    /// its mapping of the file.
+    Relay { store: SqlStore, lock: RelayLock },
+    /// SQLite: nothing claimed, another relay holding the table's lock.
+    Nothing,
 }
 
 /// What became of a claimed row.
@@ -87,8 +86,13 @@ impl<T> Claimed<T> {
         // Held until the marks are committed: the next relay must not see them unmarked.
         let (mut writes, _lock) = match self.hold {
             Hold::Locked(writes) => (writes, None),
-            Hold::Relay { .. } if outcomes.is_empty() => return Ok(()),
-            Hold::Relay { store, lock } => (store.begin_unit_writes().await?, lock),
+            Hold::Relay { .. } | Hold::Nothing if outcomes.is_empty() => return Ok(()),
+            Hold::Relay { store, lock } => (store.begin_unit_writes().await?, Some(lock)),
+            Hold::Nothing => {
+                return Err(StoreError::Backend(
+                    format!("{}: rows marked that were not claimed", self.table).into(),
+                ));
+            }
         };
         let delete = format!("DELETE FROM {} WHERE id = $1", self.table);
         for (id, outcome) in outcomes {
@@ -223,37 +227,26 @@ impl SqlStore {
         select: &str,
         limit: i64,
     ) -> Result<(Hold, Vec<R>), StoreError> {
-        let query = format!("{select} LIMIT $1{}", self.skip_locked());
         let Some(locks) = &self.relay_locks else {
+            // PostgreSQL locks the rows it hands out and passes over those locked by
+            // other servers' relays.
+            let query = format!("{select} LIMIT $1 FOR UPDATE SKIP LOCKED");
             let mut writes = self.begin_unit_writes().await?;
             let rows = writes.executor().fetch_all(&query, &[limit.into()]).await?;
             return Ok((Hold::Locked(writes), rows));
         };
         let Some(lock) = locks.try_take(table)? else {
             // Another relay is delivering this table's rows.
-            let hold = Hold::Relay {
-                store: self.clone(),
-                lock: None,
-            };
-            return Ok((hold, Vec::new()));
+            return Ok((Hold::Nothing, Vec::new()));
         };
         // Read as the views read, outside the writer's turn: the lock is what keeps
         // these rows this relay's.
+        let query = format!("{select} LIMIT $1");
         let rows = self.reader.fetch_all(&query, &[limit.into()]).await?;
         let hold = Hold::Relay {
             store: self.clone(),
-            lock: Some(lock),
+            lock,
         };
         Ok((hold, rows))
-    }
-
-    /// PostgreSQL locks the rows it hands out and passes over those locked by others;
-    /// on SQLite the relay lock keeps relays apart.
-    fn skip_locked(&self) -> &'static str {
-        if self.relay_locks.is_some() {
-            ""
-        } else {
-            " FOR UPDATE SKIP LOCKED"
-        }
     }
 }

@@ -36,10 +36,19 @@ impl SqlStore {
     /// no writer running meanwhile. Out-of-stock notices record events, not state, and
     /// are kept as they are.
     pub async fn rebuild_read_models(&self) -> Result<(), StoreError> {
+        // SQLite: a relay applying read-model updates holds the table's relay lock, not
+        // the write lock, while it talks to Redis. Taken first (as the relay takes it
+        // before the turn), it keeps any relay from applying, after the rebuild,
+        // updates that the rebuild has superseded.
+        let _relay = match (&self.relay_locks, &self.redis_read_model) {
+            (Some(locks), Some(_)) => Some(locks.take("read_model_updates").await?),
+            _ => None,
+        };
         let mut writes = self.begin_writes().await?;
         if self.writer.is_none() {
             // PostgreSQL: no writer may change what is being rebuilt meanwhile (SQLite's
-            // write lock, taken by `begin_writes`, already sees to that). Readers go on.
+            // write lock, taken by `begin_writes`, already sees to that; the relays'
+            // `FOR UPDATE` waits for the table lock). Readers go on.
             sqlx::query(
                 "LOCK TABLE products, allocations_view, batches_view, sku_stock_view, \
                  read_model_updates IN EXCLUSIVE MODE",

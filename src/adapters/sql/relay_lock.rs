@@ -7,8 +7,15 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::adapters::StoreError;
+
+/// How long [`RelayLocks::take`] waits for a relay to let go.
+const WAIT: Duration = Duration::from_secs(120);
+
+/// How often it looks again.
+const POLL: Duration = Duration::from_millis(10);
 
 /// Where the lock files of one database go: `<database>-<table>.relay`.
 #[derive(Clone, Debug)]
@@ -23,9 +30,13 @@ pub(super) struct RelayLock {
 }
 
 impl RelayLocks {
+    /// The locks of the database file at `database`: by its real path, so that
+    /// servers naming one file by different paths (a link) share its locks, as they
+    /// share its log.
     pub(super) fn beside(database: &Path) -> Self {
+        let real = std::fs::canonicalize(database).unwrap_or_else(|_| database.to_owned());
         Self {
-            database: Arc::from(database),
+            database: Arc::from(real),
         }
     }
 
@@ -43,6 +54,23 @@ impl RelayLocks {
             Ok(()) => Ok(Some(RelayLock { _file: file })),
             Err(TryLockError::WouldBlock) => Ok(None),
             Err(TryLockError::Error(error)) => Err(StoreError::Backend(Box::new(error))),
+        }
+    }
+
+    /// The lock of `table`, once the relay holding it lets go: within a relay's
+    /// round (its Redis and SMTP calls time out), or after [`WAIT`] an error.
+    pub(super) async fn take(&self, table: &str) -> Result<RelayLock, StoreError> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(lock) = self.try_take(table)? {
+                return Ok(lock);
+            }
+            if Instant::now() >= deadline {
+                return Err(StoreError::Backend(
+                    format!("the {table} relay has held its lock for {WAIT:?}").into(),
+                ));
+            }
+            tokio::time::sleep(POLL).await;
         }
     }
 
