@@ -91,12 +91,12 @@ impl UnitOfWork {
         &mut *self.transaction
     }
 
-    /// Stores every changed product, then commits.
     /// Records that `command` took effect, in the same commit as its changes.
     pub async fn log_command(&mut self, command: &Command) -> Result<(), StoreError> {
         self.transaction.log_command(command).await
     }
 
+    /// Stores every changed product, then commits.
     pub async fn commit(mut self) -> Result<(), StoreError> {
         for seen in &self.seen {
             let changed = seen.loaded.as_ref().map(Product::version_number)

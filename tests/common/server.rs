@@ -1,7 +1,7 @@
 //! The real server binary, started for a test on a free port.
 
-use std::io::{Read, Seek, SeekFrom};
-use std::net::TcpListener;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
@@ -16,6 +16,9 @@ pub struct Server {
     /// The database the server was started on, when it is the server's alone.
     _db: Option<TestDb>,
 }
+
+/// What the server logs once it listens, before its address.
+const LISTENING: &str = "allocation desk on ";
 
 /// Why a server started did not come up.
 enum Unready {
@@ -39,37 +42,16 @@ impl Server {
         server
     }
 
-    /// Starts the server on the database at `url`, which other servers may share.
+    /// Starts the server on the database at `url`, which other servers may share. It
+    /// binds any free port (port 0) and logs the address it took: a port found free
+    /// here and let go for the server could be taken by another test in between.
     pub async fn on(url: &str, env: &[(&str, &str)]) -> Self {
-        // The port is found free, then let go for the server to take: in between,
-        // another process may take it. The server then exits at once, and is started
-        // again on another port.
-        for _ in 0..3 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            match Self::spawn(url, port, env).await {
-                Ok(server) => return server,
-                Err((Unready::Exited, log)) if log.contains("Address already in use") => {}
-                Err((Unready::Exited, log)) => panic!("the server exited at start: {log}"),
-                Err((Unready::Silent, log)) => {
-                    panic!("the server did not answer /healthz within 30 s: {log}")
-                }
-            }
-        }
-        panic!("the server found no free port in three tries");
-    }
-
-    /// The server on `port`, once it answers.
-    async fn spawn(url: &str, port: u16, env: &[(&str, &str)]) -> Result<Self, (Unready, String)> {
-        // Its log (standard output) is kept to tell why, should it not start.
-        let mut log = tempfile::tempfile().unwrap();
+        // Its log (standard output) tells its address, and why, should it not start.
+        let log = tempfile::tempfile().unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_allocation-desk"))
             .env("DATABASE_URL", url)
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
+            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+            .env("RUST_LOG", "warn,allocation_desk=info")
             // The JSON contract as the reference's test-suite uses it: no token. Tests
             // of the front door itself set it to "".
             .env("ANONYMOUS_API_ROLE", "manager")
@@ -82,16 +64,17 @@ impl Server {
             .unwrap();
         let mut server = Self {
             child,
-            base: format!("http://127.0.0.1:{port}"),
+            base: String::new(),
             _db: None,
         };
-        let Err(unready) = server.wait_until_ready().await else {
-            return Ok(server);
-        };
-        let mut logged = String::new();
-        log.seek(SeekFrom::Start(0)).unwrap();
-        log.read_to_string(&mut logged).unwrap();
-        Err((unready, logged))
+        match server.wait_until_ready(&log).await {
+            Ok(()) => server,
+            Err(Unready::Exited) => panic!("the server exited at start: {}", logged(&log)),
+            Err(Unready::Silent) => panic!(
+                "the server did not answer /healthz within 30 s: {}",
+                logged(&log)
+            ),
+        }
     }
 
     /// Asks the process to stop (SIGTERM), as a supervisor does.
@@ -124,18 +107,22 @@ impl Server {
         self.child.wait().unwrap();
     }
 
-    /// Waits at most 30 s for the server to answer.
-    async fn wait_until_ready(&mut self) -> Result<(), Unready> {
+    /// Waits at most 30 s for the server to log its address, then to answer there.
+    async fn wait_until_ready(&mut self, log: &File) -> Result<(), Unready> {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if self.child.try_wait().unwrap().is_some() {
                 return Err(Unready::Exited);
             }
-            let response = reqwest::get(format!("{}/healthz", self.base)).await;
-            if response.is_ok_and(|r| r.status().is_success()) {
-                return Ok(());
+            if self.base.is_empty() {
+                self.base = address(&logged(log)).unwrap_or_default();
+            } else {
+                let response = reqwest::get(format!("{}/healthz", self.base)).await;
+                if response.is_ok_and(|r| r.status().is_success()) {
+                    return Ok(());
+                }
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Err(Unready::Silent)
     }
@@ -163,4 +150,24 @@ impl Server {
             .await
             .unwrap()
     }
+}
+
+/// Everything the server has logged so far. Read at offsets: the server writes through
+/// the same open file, and moving its offset would have it write over its log.
+fn logged(log: &File) -> String {
+    let mut logged = Vec::new();
+    let mut chunk = [0; 8192];
+    loop {
+        match log.read_at(&mut chunk, logged.len() as u64).unwrap() {
+            0 => return String::from_utf8_lossy(&logged).into_owned(),
+            read => logged.extend_from_slice(&chunk[..read]),
+        }
+    }
+}
+
+/// The address the server logged it listens on, once the line is whole.
+fn address(logged: &str) -> Option<String> {
+    let (_, rest) = logged.split_once(LISTENING)?;
+    let (address, _) = rest.split_once('\n')?;
+    Some(address.trim().to_owned())
 }
