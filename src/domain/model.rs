@@ -1,5 +1,7 @@
 //! The allocation model: order lines, batches, and the product aggregate.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 
 use super::events::{
@@ -42,7 +44,10 @@ pub struct Batch {
     eta: Option<NaiveDate>,
     purchased_quantity: Quantity,
     /// In allocation order, so that shrinking a batch frees the newest lines first.
-    allocations: Vec<OrderLine>,
+    /// Copies of a batch share its lines until one of them changes them: a command
+    /// changes one batch of a product, and copying every line of every batch with each
+    /// copy of the product was most of what copying it cost (profiled).
+    allocations: Arc<Vec<OrderLine>>,
 }
 
 impl Batch {
@@ -63,7 +68,7 @@ impl Batch {
             sku,
             eta,
             purchased_quantity,
-            allocations,
+            allocations: Arc::new(allocations),
         }
     }
 
@@ -108,15 +113,28 @@ impl Batch {
     }
 
     fn allocate(&mut self, line: OrderLine) {
-        if !self.holds(&line) {
-            self.allocations.push(line);
+        if self.holds(&line) {
+            return;
+        }
+        match Arc::get_mut(&mut self.allocations) {
+            Some(lines) => lines.push(line),
+            // Shared: this copy's lines become its own, with no room to spare, as a
+            // copy may be held for long.
+            None => {
+                let mut lines = Vec::with_capacity(self.allocations.len() + 1);
+                lines.extend_from_slice(&self.allocations);
+                lines.push(line);
+                self.allocations = Arc::new(lines);
+            }
         }
     }
 
     fn deallocate(&mut self, line: &OrderLine) -> bool {
-        let before = self.allocations.len();
-        self.allocations.retain(|held| held != line);
-        self.allocations.len() != before
+        if !self.holds(line) {
+            return false;
+        }
+        Arc::make_mut(&mut self.allocations).retain(|held| held != line);
+        true
     }
 }
 
@@ -271,7 +289,7 @@ impl Product {
                 qty,
             }));
         while batch.available_quantity() < 0 {
-            let Some(line) = batch.allocations.pop() else {
+            let Some(line) = Arc::make_mut(&mut batch.allocations).pop() else {
                 break;
             };
             self.freed.push(line.clone());

@@ -41,9 +41,12 @@ fn batch(
     lines: &mut Peekable<impl Iterator<Item = LineRow>>,
 ) -> Result<Batch, StoreError> {
     while lines.next_if(|(batch_id, _, _)| *batch_id < id).is_some() {}
-    let lines = std::iter::from_fn(|| lines.next_if(|(batch_id, _, _)| *batch_id == id))
-        .map(|row| line(sku, row))
-        .collect::<Result<_, _>>()?;
+    let mut lines: Vec<OrderLine> =
+        std::iter::from_fn(|| lines.next_if(|(batch_id, _, _)| *batch_id == id))
+            .map(|row| line(sku, row))
+            .collect::<Result<_, _>>()?;
+    // Held for long (`Products`): no room to spare.
+    lines.shrink_to_fit();
     let reference =
         BatchRef::parse(&reference).map_err(|_| corrupt("batch reference", &reference))?;
     let eta = eta

@@ -344,3 +344,24 @@ fn setting_the_quantity_a_batch_has_changes_nothing() {
     assert!(product.events().is_empty());
     assert_eq!(product.version_number(), 3);
 }
+
+#[test]
+fn a_copy_of_a_product_changes_apart_from_the_product_it_was_copied_from() {
+    let mut original = product(vec![batch("b1", "RUG", 10, None)]);
+    original.allocate(line("o1", "RUG", 2));
+    original.allocate(line("o2", "RUG", 2));
+    let before = original.clone();
+
+    let mut allocated = original.clone();
+    allocated.allocate(line("o3", "RUG", 2));
+    let mut cancelled = original.clone();
+    cancelled.deallocate(&line("o1", "RUG", 2)).unwrap();
+    let mut shrunk = original.clone();
+    shrunk.change_batch_quantity(&reference("b1"), qty(2)).unwrap();
+
+    assert_eq!(original, before);
+    assert_eq!(original.batches()[0].allocated_quantity(), 4);
+    assert_eq!(allocated.batches()[0].allocated_quantity(), 6);
+    assert_eq!(cancelled.batches()[0].allocated_quantity(), 2);
+    assert_eq!(shrunk.batches()[0].allocations(), &[line("o1", "RUG", 2)]);
+}
