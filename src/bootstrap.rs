@@ -107,7 +107,8 @@ pub async fn open_store(
 ) -> Result<(SqlStore, Option<RedisReadModel>), BootstrapError> {
     let store = SqlStore::connect(&config.database_url)
         .await
-        .map_err(|e| format!("cannot open the database {}: {e}", config.database_url))?;
+        .map_err(|e| format!("cannot open the database {}: {e}", config.database_url))?
+        .holding_products_within(config.product_cache_mb);
     match config.read_model {
         ReadModelStore::Sql => Ok((store, None)),
         ReadModelStore::Redis => {

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::adapters::sql::DEFAULT_PRODUCT_CACHE_MB;
 use crate::domain::staff::{Role, UnknownRole};
 
 /// An SQLite file in the working directory, created on first start.
@@ -38,6 +39,8 @@ pub enum ConfigError {
     SessionIdle(String),
     #[error("SECURE_COOKIES must be on or off, not {0:?}")]
     SecureCookies(String),
+    #[error("PRODUCT_CACHE_MB must be a whole number of megabytes, not {0:?}")]
+    ProductCache(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +74,9 @@ pub struct Config {
     /// `SECURE_COOKIES=off`: session cookies also travel over plain HTTP to hosts
     /// other than localhost. On by default.
     pub secure_cookies: bool,
+    /// `PRODUCT_CACHE_MB`: about how much memory the products last loaded or written
+    /// may take, so that writes need not read them again (0: none are held).
+    pub product_cache_mb: usize,
 }
 
 impl Config {
@@ -102,8 +108,16 @@ impl Config {
             Some("off") => false,
             Some(other) => return Err(ConfigError::SecureCookies(other.to_owned())),
         };
+        let product_cache_mb = match set("PRODUCT_CACHE_MB") {
+            None => DEFAULT_PRODUCT_CACHE_MB,
+            Some(raw) => raw
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError::ProductCache(raw))?,
+        };
         Ok(Self {
             anonymous_api_role,
+            product_cache_mb,
             session_idle: Duration::from_secs(session_idle * 60),
             secure_cookies,
             database_url: set("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
@@ -127,6 +141,7 @@ mod tests {
         let config = Config::from_lookup(|_| None).unwrap();
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(config.read_model, ReadModelStore::Sql);
+        assert_eq!(config.product_cache_mb, DEFAULT_PRODUCT_CACHE_MB);
         assert_eq!(
             Config::from_lookup(|_| Some(" ".into()))
                 .unwrap()
@@ -175,6 +190,18 @@ mod tests {
         assert!(bad("ANONYMOUS_API_ROLE", "root"));
         assert!(bad("SESSION_IDLE_MINUTES", "0"));
         assert!(bad("SECURE_COOKIES", "maybe"));
+    }
+
+    #[test]
+    fn the_products_held_are_bounded_in_megabytes() {
+        let sized = |value: &'static str| {
+            Config::from_lookup(move |n| (n == "PRODUCT_CACHE_MB").then(|| value.into()))
+                .map(|config| config.product_cache_mb)
+        };
+        assert_eq!(sized("512"), Ok(512));
+        assert_eq!(sized("0"), Ok(0));
+        assert_eq!(sized("lots"), Err(ConfigError::ProductCache("lots".into())));
+        assert!(sized("-1").is_err());
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod statement;
 mod writer;
 
 pub use outbox::{Claimed, Outcome};
+pub use products::DEFAULT_PRODUCT_CACHE_MB;
 pub use reader::{Reader, Readers};
 pub use statement::{Column, Record, Value};
 
@@ -218,6 +219,13 @@ impl SqlStore {
     /// Keeps the read models in Redis from now on.
     pub fn with_read_model_in(mut self, redis: RedisReadModel) -> Self {
         self.redis_read_model = Some(redis);
+        self
+    }
+
+    /// Holds the products loaded or committed in about `megabytes` of memory (by
+    /// default [`DEFAULT_PRODUCT_CACHE_MB`]), to spare writes reading their rows again.
+    pub fn holding_products_within(mut self, megabytes: usize) -> Self {
+        self.products = Arc::new(Products::within(megabytes));
         self
     }
 

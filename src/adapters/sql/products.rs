@@ -10,14 +10,23 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use crate::domain::model::Product;
 use crate::domain::values::Sku;
 
-/// At most this many batches and lines are held, about 150 bytes each (36 MB when
-/// full, measured): the seeded warehouse of the load benchmark (20,000 batches,
-/// 200,000 lines) fits whole.
-const MAX_WEIGHT: usize = 250_000;
+/// What a batch or a line held costs, about: 250,000 of them took 36 MB (measured).
+const BYTES_PER_ITEM: usize = 150;
 
-#[derive(Default)]
+/// The products held by default fit in this much memory: the load benchmark's
+/// warehouse (20,000 batches, 200,000 lines) and as many lines again.
+pub const DEFAULT_PRODUCT_CACHE_MB: usize = 64;
+
+/// Held products, weighed in batches and lines.
 pub(super) struct Products {
     held: Mutex<Held>,
+    max_weight: usize,
+}
+
+impl Default for Products {
+    fn default() -> Self {
+        Self::within(DEFAULT_PRODUCT_CACHE_MB)
+    }
 }
 
 #[derive(Default)]
@@ -35,6 +44,16 @@ fn weight(product: &Product) -> usize {
 }
 
 impl Products {
+    /// Products held in about `megabytes` of memory; none with 0. A write whose
+    /// product is not held reads all its rows: when the products written do not fit,
+    /// writes slow down (a third at 64 connections in the load benchmark, measured).
+    pub(super) fn within(megabytes: usize) -> Self {
+        Self {
+            held: Mutex::default(),
+            max_weight: megabytes.saturating_mul(1 << 20) / BYTES_PER_ITEM,
+        }
+    }
+
     /// The product as held, if it is still at the stored `version`.
     pub(super) fn get(&self, sku: &Sku, version: u64) -> Option<Product> {
         let held = self
@@ -51,7 +70,7 @@ impl Products {
     /// products held grow too heavy, others make room, whichever the map yields first.
     pub(super) fn hold(&self, product: Product) {
         let added = weight(&product);
-        if added > MAX_WEIGHT {
+        if added > self.max_weight {
             return;
         }
         let sku = product.sku().clone();
@@ -61,7 +80,7 @@ impl Products {
             held.weight -= weight(&replaced);
         }
         held.weight += added;
-        while held.weight > MAX_WEIGHT {
+        while held.weight > self.max_weight {
             let Some(evicted) = held.products.keys().find(|other| **other != sku).cloned() else {
                 break;
             };
@@ -75,5 +94,62 @@ impl Products {
     /// its weight (`weight` does not panic), so a poisoned lock is taken all the same.
     fn held(&self) -> MutexGuard<'_, Held> {
         self.held.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::model::{Batch, OrderLine};
+    use crate::domain::values::{BatchRef, OrderId, Quantity};
+
+    /// A product of one batch holding `lines` lines: `lines + 1` batches and lines.
+    fn product(sku: &str, lines: usize) -> Product {
+        let sku = Sku::parse(sku).unwrap();
+        let lines = (0..lines)
+            .map(|n| OrderLine {
+                orderid: OrderId::parse(&format!("order-{n}")).unwrap(),
+                sku: sku.clone(),
+                qty: Quantity::new(1).unwrap(),
+            })
+            .collect();
+        let reference = BatchRef::parse(&format!("{sku}-batch")).unwrap();
+        let batch = Batch::restore(
+            reference,
+            sku.clone(),
+            Quantity::new(1).unwrap(),
+            None,
+            lines,
+        );
+        Product::restore(sku, vec![batch], 7)
+    }
+
+    fn held(products: &Products, sku: &str) -> bool {
+        products.get(&Sku::parse(sku).unwrap(), 7).is_some()
+    }
+
+    #[test]
+    fn products_beyond_the_budget_make_room_for_the_latest() {
+        // 1 MB holds about 7,000 batches and lines: one of these products, not two.
+        let products = Products::within(1);
+        products.hold(product("LAMP", 4_000));
+        assert!(held(&products, "LAMP"));
+        products.hold(product("RUG", 4_000));
+        assert!(held(&products, "RUG"));
+        assert!(!held(&products, "LAMP"));
+        // Held only at the version it was stored at.
+        assert!(products.get(&Sku::parse("RUG").unwrap(), 8).is_none());
+    }
+
+    #[test]
+    fn a_product_heavier_than_the_budget_is_not_held() {
+        let products = Products::within(1);
+        products.hold(product("RUG", 4_000));
+        products.hold(product("LAMP", 8_000));
+        assert!(!held(&products, "LAMP"));
+        assert!(held(&products, "RUG"));
+        let none = Products::within(0);
+        none.hold(product("RUG", 1));
+        assert!(!held(&none, "RUG"));
     }
 }

@@ -357,7 +357,9 @@ fn a_copy_of_a_product_changes_apart_from_the_product_it_was_copied_from() {
     let mut cancelled = original.clone();
     cancelled.deallocate(&line("o1", "RUG", 2)).unwrap();
     let mut shrunk = original.clone();
-    shrunk.change_batch_quantity(&reference("b1"), qty(2)).unwrap();
+    shrunk
+        .change_batch_quantity(&reference("b1"), qty(2))
+        .unwrap();
 
     assert_eq!(original, before);
     assert_eq!(original.batches()[0].allocated_quantity(), 4);
