@@ -20,6 +20,7 @@ mod cpu;
 #[path = "support/warehouse.rs"]
 mod warehouse;
 
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -563,19 +564,16 @@ struct Server {
 
 impl Server {
     fn start(config: &Config) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
         let mut command = Command::new(env!("CARGO_BIN_EXE_allocation-desk"));
         command
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .env("DATABASE_URL", &config.database_url)
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "error")
+            // Any free port: the server logs the one it took.
+            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+            .env("RUST_LOG", "error,allocation_desk::listening=info")
             .env("REDIS_CONSUMER", "off")
             .env_remove("SMTP_URL")
-            .stdout(Stdio::null());
+            .stdout(Stdio::piped());
         match &config.redis_url {
             Some(url) => command
                 .env("REDIS_URL", url)
@@ -583,13 +581,20 @@ impl Server {
                 .env("REDIS_PREFIX", &config.redis_prefix),
             None => command.env_remove("REDIS_URL"),
         };
-        let child = command.spawn().expect("start the server");
-        let base = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "the server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let mut child = command.spawn().expect("start the server");
+        let mut log = BufReader::new(child.stdout.take().expect("the server's log"));
+        let base = std::iter::from_fn(|| {
+            let mut line = String::new();
+            (log.read_line(&mut line).ok()? > 0).then_some(line)
+        })
+        .find_map(|line| {
+            let (_, address) = line.split_once("allocation desk on ")?;
+            Some(address.trim().to_owned())
+        })
+        .expect("the server to log its address");
+        // The rest of its log is drained, so that the server never waits on a full pipe.
+        std::thread::spawn(move || std::io::copy(&mut log, &mut std::io::sink()));
+        // Logged once bound: connections wait in the listener's queue from then on.
         Self { child, base }
     }
 

@@ -51,7 +51,7 @@ impl Server {
         let child = Command::new(env!("CARGO_BIN_EXE_allocation-desk"))
             .env("DATABASE_URL", url)
             .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-            .env("RUST_LOG", "warn,allocation_desk=info")
+            .env("RUST_LOG", "warn,allocation_desk::listening=info")
             // The JSON contract as the reference's test-suite uses it: no token. Tests
             // of the front door itself set it to "".
             .env("ANONYMOUS_API_ROLE", "manager")
@@ -71,7 +71,7 @@ impl Server {
             Ok(()) => server,
             Err(Unready::Exited) => panic!("the server exited at start: {}", logged(&log)),
             Err(Unready::Silent) => panic!(
-                "the server did not answer /healthz within 30 s: {}",
+                "the server did not log its address and answer /healthz within 30 s: {}",
                 logged(&log)
             ),
         }

@@ -17,7 +17,7 @@ const BYTES_PER_ITEM: usize = 150;
 /// warehouse (20,000 batches, 200,000 lines) and as many lines again.
 pub const DEFAULT_PRODUCT_CACHE_MB: usize = 64;
 
-/// Held products, weighed in batches and lines.
+/// Held products, weighed in batches and lines (and one for each product).
 pub(super) struct Products {
     held: Mutex<Held>,
     max_weight: usize,
@@ -36,11 +36,13 @@ struct Held {
 }
 
 fn weight(product: &Product) -> usize {
-    product
+    let batches: usize = product
         .batches()
         .iter()
         .map(|batch| 1 + batch.allocations().len())
-        .sum()
+        .sum();
+    // The product itself weighs one, so that a budget of 0 holds none.
+    1 + batches
 }
 
 impl Products {
@@ -150,6 +152,8 @@ mod tests {
         assert!(held(&products, "RUG"));
         let none = Products::within(0);
         none.hold(product("RUG", 1));
+        none.hold(Product::new(Sku::parse("LAMP").unwrap()));
         assert!(!held(&none, "RUG"));
+        assert!(none.get(&Sku::parse("LAMP").unwrap(), 0).is_none());
     }
 }
