@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 use allocation_desk::bootstrap::open_store;
 use allocation_desk::config::{Config, ReadModelStore};
 use allocation_desk::domain::staff::{Actor, Role};
+use allocation_desk::entrypoints::LISTENING_ON;
 use allocation_desk::service_layer::staff::Staff;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AnyPool, Row};
@@ -588,7 +589,7 @@ impl Server {
             (log.read_line(&mut line).ok()? > 0).then_some(line)
         })
         .find_map(|line| {
-            let (_, address) = line.split_once("allocation desk on ")?;
+            let (_, address) = line.split_once(LISTENING_ON)?;
             Some(address.trim().to_owned())
         })
         .expect("the server to log its address");

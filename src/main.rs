@@ -68,7 +68,12 @@ async fn serve() -> Result<(), Failure> {
     let listener = tokio::net::TcpListener::bind(address).await?;
     // The address bound, not the one asked for: port 0 asks for any free port.
     // Under a target of its own, so that a supervisor (or a test) can log this alone.
-    tracing::info!(target: "allocation_desk::listening", "allocation desk on http://{}", listener.local_addr()?);
+    tracing::info!(
+        target: "allocation_desk::listening",
+        "{}http://{}",
+        entrypoints::LISTENING_ON,
+        listener.local_addr()?
+    );
     let router = entrypoints::router(services, leptos_options, entrypoints::page_routes());
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())

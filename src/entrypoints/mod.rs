@@ -21,6 +21,11 @@ use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use crate::bootstrap::Services;
 use crate::ui::{App, shell};
 
+/// What the server logs once it listens, before the address it bound (under the log
+/// target `allocation_desk::listening`): how a supervisor, a test or the load
+/// benchmark learns which port it took when asked for any (port 0).
+pub const LISTENING_ON: &str = "allocation desk on ";
+
 /// The router's state: what pages and handlers can extract. Every request gets a
 /// copy, so it is two `Arc`s; the Leptos settings are copied out only for the pages
 /// and files that need them.

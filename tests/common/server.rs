@@ -5,6 +5,7 @@ use std::os::unix::fs::FileExt;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+use allocation_desk::entrypoints::LISTENING_ON;
 use serde_json::Value;
 
 use super::TestDb;
@@ -16,9 +17,6 @@ pub struct Server {
     /// The database the server was started on, when it is the server's alone.
     _db: Option<TestDb>,
 }
-
-/// What the server logs once it listens, before its address.
-const LISTENING: &str = "allocation desk on ";
 
 /// Why a server started did not come up.
 enum Unready {
@@ -167,7 +165,7 @@ fn logged(log: &File) -> String {
 
 /// The address the server logged it listens on, once the line is whole.
 fn address(logged: &str) -> Option<String> {
-    let (_, rest) = logged.split_once(LISTENING)?;
+    let (_, rest) = logged.split_once(LISTENING_ON)?;
     let (address, _) = rest.split_once('\n')?;
     Some(address.trim().to_owned())
 }

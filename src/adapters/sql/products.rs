@@ -48,7 +48,7 @@ fn weight(product: &Product) -> usize {
 impl Products {
     /// Products held in about `megabytes` of memory; none with 0. A write whose
     /// product is not held reads all its rows: when the products written do not fit,
-    /// writes slow down (a third at 64 connections in the load benchmark, measured).
+    /// writes slow down (by a quarter at 64 connections in the load benchmark, measured).
     pub(super) fn within(megabytes: usize) -> Self {
         Self {
             held: Mutex::default(),
