@@ -110,6 +110,97 @@ async fn a_transaction_dropped_after_writing_is_rolled_back() {
     assert_eq!(db.count("batches").await, 1);
 }
 
+fn product_with_batch(sku_: &str, batch: &str) -> Product {
+    let mut product = Product::new(sku(sku_));
+    product
+        .add_batch(Batch::new(reference(batch), sku(sku_), qty(5), None))
+        .unwrap();
+    product
+}
+
+/// On SQLite, a unit of work that waits for the turn joins the transaction of the one
+/// before it, which commits them together. One of them dropped halfway undoes its own
+/// writes, not the others'.
+#[tokio::test]
+async fn a_transaction_dropped_halfway_undoes_only_its_own_writes() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let mut first = store.begin(&Actor::system()).await.unwrap();
+    first
+        .save(None, &product_with_batch("LAMP", "b1"))
+        .await
+        .unwrap();
+    let second = tokio::spawn({
+        let store = store.clone();
+        async move {
+            let mut second = store.begin(&Actor::system()).await.unwrap();
+            second
+                .save(None, &product_with_batch("RUG", "b2"))
+                .await
+                .unwrap();
+        }
+    });
+    // The second waits for the turn while the first commits.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    first.commit().await.unwrap();
+    second.await.unwrap();
+
+    assert!(stored_product(&db, "LAMP").await.is_some());
+    assert_eq!(stored_product(&db, "RUG").await, None);
+    assert_eq!(db.count("batches").await, 1);
+}
+
+/// A request cancelled while its writes wait to be committed with the others queued
+/// behind it: they are committed all the same, and SQLite's write lock is let go,
+/// though no unit of work of their group is left to see to it.
+#[tokio::test]
+async fn writes_waiting_for_their_commit_are_committed_when_the_request_is_cancelled() {
+    let db = TestDb::new().await;
+    if db.is_postgres() {
+        // PostgreSQL's transactions commit one by one; a commit cancelled on the way
+        // may or may not have reached the server.
+        return;
+    }
+    let store = db.store().await;
+    let mut first = store.begin(&Actor::system()).await.unwrap();
+    first
+        .save(None, &product_with_batch("LAMP", "b1"))
+        .await
+        .unwrap();
+    let second = tokio::spawn({
+        let store = store.clone();
+        async move {
+            let mut second = store.begin(&Actor::system()).await.unwrap();
+            second
+                .save(None, &product_with_batch("RUG", "b2"))
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // Polled once: the first's writes are done and wait behind the second's turn.
+    let cancelled = tokio::time::timeout(Duration::ZERO, first.commit()).await;
+    assert!(cancelled.is_err(), "the commit waits for the second's turn");
+    second.await.unwrap();
+
+    // Read through another connection: only what is committed.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while db.count("batches").await == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the writes were never committed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(db.count("batches").await, 1);
+    let bus = db.bus().await;
+    bus.handle(create_batch("b3", "CHAIR", 5, None))
+        .await
+        .unwrap();
+    assert_eq!(db.count("batches").await, 2);
+}
+
 /// Another connection (another process, in service) holds SQLite's write lock while a
 /// command waits for it. The command waits asleep, as a task: waiting in SQLite's busy
 /// handler would hold the thread, and on this single-threaded runtime the holder could

@@ -16,7 +16,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::Mutex;
 
-use super::writer::Writer;
+use super::writer::{Turn, Writer, Writing};
 use crate::adapters::StoreError;
 
 /// How often the thread copies the log.
@@ -42,7 +42,7 @@ pub(super) fn keep_checkpointing(path: &Path, writer: &Writer) -> Result<(), Sto
     Ok(())
 }
 
-fn run(connection: &Connection, writer: &Weak<Mutex<Connection>>) {
+fn run(connection: &Connection, writer: &Weak<Mutex<Writing>>) {
     let mut failing = None;
     let mut before = None;
     loop {
@@ -54,7 +54,7 @@ fn run(connection: &Connection, writer: &Weak<Mutex<Connection>>) {
         // A log that has not moved since the last round is copied to its end and
         // restarts at the next write: an idle server's turn is not taken.
         if now.is_some_and(|(log, _)| log >= LONG_LOG) && now != before {
-            let _turn = writer.blocking_lock();
+            let _turn = Turn::block_for(&writer);
             checkpoint(connection, &mut failing);
         }
         before = now;

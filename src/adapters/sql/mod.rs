@@ -29,13 +29,12 @@ use async_trait::async_trait;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor as _};
-use tokio::sync::OwnedMutexGuard;
 
 use self::postgres::Connections;
 use self::products::Products;
 use self::relay_lock::RelayLocks;
 use self::statement::Executor;
-use self::writer::{InlineWrites, Writer};
+use self::writer::{InlineWrites, Turn, Writer};
 use super::redis_read_model::{RedisReadModel, Update};
 use super::{Store, StoreError, StoreTransaction};
 use crate::domain::commands::Command;
@@ -284,7 +283,7 @@ impl SqlStore {
     async fn begin_writes(&self) -> Result<Writes, StoreError> {
         Ok(match &self.writer {
             Some(writer) => {
-                let turn = Arc::clone(writer).lock_owned().await;
+                let turn = Turn::take(writer).await;
                 // IMMEDIATE takes SQLite's write lock now, so a read-then-write
                 // transaction cannot lose its snapshot to another process halfway.
                 let transaction = self.pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -305,7 +304,7 @@ impl SqlStore {
 /// turn passes on (fields drop in order).
 struct Writes {
     transaction: sqlx::Transaction<'static, Any>,
-    turn: Option<OwnedMutexGuard<rusqlite::Connection>>,
+    turn: Option<Turn>,
 }
 
 impl Writes {
@@ -335,12 +334,11 @@ impl UnitWrites {
         }
     }
 
-    /// Commits, then runs `committed` before the writer's turn passes on (SQLite), so
-    /// that what it records of this commit cannot overtake the next writer's.
+    /// Commits, then runs `committed`.
     async fn commit(self, committed: impl FnOnce() + Send) -> Result<(), StoreError> {
         match self {
-            Self::Inline(mut writes) => {
-                writes.commit()?;
+            Self::Inline(writes) => {
+                writes.commit().await?;
                 committed();
             }
             Self::Pooled(Writes { transaction, turn }) => {

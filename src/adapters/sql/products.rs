@@ -68,8 +68,10 @@ impl Products {
         Some(Product::clone(&held))
     }
 
-    /// Holds `product`, as stored at its version, in place of an older one. When the
-    /// products held grow too heavy, others make room, whichever the map yields first.
+    /// Holds `product`, as stored at its version, in place of an older one. Writers
+    /// hold what they committed after their commits, in any order: a product newer
+    /// than this one stays. When the products held grow too heavy, others make room,
+    /// whichever the map yields first.
     pub(super) fn hold(&self, product: Product) {
         let added = weight(&product);
         if added > self.max_weight {
@@ -78,6 +80,13 @@ impl Products {
         let sku = product.sku().clone();
         let mut held = self.held();
         let held = &mut *held;
+        if held
+            .products
+            .get(&sku)
+            .is_some_and(|newer| newer.version_number() > product.version_number())
+        {
+            return;
+        }
         if let Some(replaced) = held.products.insert(sku.clone(), Arc::new(product)) {
             held.weight -= weight(&replaced);
         }
@@ -107,6 +116,10 @@ mod tests {
 
     /// A product of one batch holding `lines` lines: `lines + 1` batches and lines.
     fn product(sku: &str, lines: usize) -> Product {
+        product_at(sku, lines, 7)
+    }
+
+    fn product_at(sku: &str, lines: usize, version: u64) -> Product {
         let sku = Sku::parse(sku).unwrap();
         let lines = (0..lines)
             .map(|n| OrderLine {
@@ -123,7 +136,7 @@ mod tests {
             None,
             lines,
         );
-        Product::restore(sku, vec![batch], 7)
+        Product::restore(sku, vec![batch], version)
     }
 
     fn held(products: &Products, sku: &str) -> bool {
@@ -155,5 +168,17 @@ mod tests {
         none.hold(Product::new(Sku::parse("LAMP").unwrap()));
         assert!(!held(&none, "RUG"));
         assert!(none.get(&Sku::parse("LAMP").unwrap(), 0).is_none());
+    }
+
+    #[test]
+    fn a_product_held_is_not_replaced_by_an_older_version() {
+        let products = Products::within(1);
+        products.hold(product_at("LAMP", 2, 8));
+        products.hold(product_at("LAMP", 1, 7));
+        let lamp = Sku::parse("LAMP").unwrap();
+        assert!(products.get(&lamp, 7).is_none());
+        assert!(products.get(&lamp, 8).is_some());
+        products.hold(product_at("LAMP", 3, 9));
+        assert!(products.get(&lamp, 9).is_some());
     }
 }
