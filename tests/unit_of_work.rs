@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use allocation_desk::adapters::sql::SqlStore;
-use allocation_desk::adapters::{Store, StoreError};
+use allocation_desk::adapters::{Store, StoreError, StoreTransaction};
 use allocation_desk::domain::model::{Batch, Product};
 use allocation_desk::domain::staff::Actor;
 use allocation_desk::domain::values::parse_date;
@@ -118,13 +118,13 @@ fn product_with_batch(sku_: &str, batch: &str) -> Product {
     product
 }
 
-/// On SQLite, a unit of work that waits for the turn joins the transaction of the one
-/// before it, which commits them together. One of them dropped halfway undoes its own
-/// writes, not the others'.
-#[tokio::test]
-async fn a_transaction_dropped_halfway_undoes_only_its_own_writes() {
-    let db = TestDb::new().await;
-    let store = db.store().await;
+/// A transaction that has saved LAMP, and a task whose transaction, begun after it,
+/// saves RUG, holds on for `linger`, and is dropped uncommitted. Returned once the task
+/// waits for the turn.
+async fn lamp_then_rug_dropped(
+    store: &SqlStore,
+    linger: Duration,
+) -> (Box<dyn StoreTransaction>, tokio::task::JoinHandle<()>) {
     let mut first = store.begin(&Actor::system()).await.unwrap();
     first
         .save(None, &product_with_batch("LAMP", "b1"))
@@ -138,10 +138,21 @@ async fn a_transaction_dropped_halfway_undoes_only_its_own_writes() {
                 .save(None, &product_with_batch("RUG", "b2"))
                 .await
                 .unwrap();
+            tokio::time::sleep(linger).await;
         }
     });
-    // The second waits for the turn while the first commits.
     tokio::time::sleep(Duration::from_millis(50)).await;
+    (first, second)
+}
+
+/// On SQLite, a unit of work that waits for the turn joins the transaction of the one
+/// before it, which commits them together. One of them dropped halfway undoes its own
+/// writes, not the others'.
+#[tokio::test]
+async fn a_transaction_dropped_halfway_undoes_only_its_own_writes() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let (first, second) = lamp_then_rug_dropped(&store, Duration::ZERO).await;
     first.commit().await.unwrap();
     second.await.unwrap();
 
@@ -162,23 +173,7 @@ async fn writes_waiting_for_their_commit_are_committed_when_the_request_is_cance
         return;
     }
     let store = db.store().await;
-    let mut first = store.begin(&Actor::system()).await.unwrap();
-    first
-        .save(None, &product_with_batch("LAMP", "b1"))
-        .await
-        .unwrap();
-    let second = tokio::spawn({
-        let store = store.clone();
-        async move {
-            let mut second = store.begin(&Actor::system()).await.unwrap();
-            second
-                .save(None, &product_with_batch("RUG", "b2"))
-                .await
-                .unwrap();
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    });
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    let (first, second) = lamp_then_rug_dropped(&store, Duration::from_millis(100)).await;
     // Polled once: the first's writes are done and wait behind the second's turn.
     let cancelled = tokio::time::timeout(Duration::ZERO, first.commit()).await;
     assert!(cancelled.is_err(), "the commit waits for the second's turn");
