@@ -273,8 +273,9 @@ async fn main() {
             String::new(),
         );
         for &load in &loads {
+            let commits_before = Commits::read(&base).await;
             let figures = run(&base, &token, load, connections, &mut order, server_pid).await;
-            let ratio = match load {
+            let mut ratio = match load {
                 Load::Writes => format!(
                     "{:.0}% of the direct transaction",
                     100.0 * figures.per_second / raw.per_second
@@ -284,6 +285,9 @@ async fn main() {
                     100.0 * figures.per_second / health.per_second
                 ),
             };
+            if let Some(units) = Commits::read(&base).await.units_since(commits_before) {
+                ratio.push_str(&format!("; {units:.1} writes per commit"));
+            }
             print_row(load, connections, &figures, ratio);
         }
     }
@@ -298,6 +302,42 @@ async fn main() {
         peak.resident.load(Ordering::Relaxed) / 1024
     );
     server.stop();
+}
+
+/// The server's SQLite commits so far, and the units of work they wrote, from its
+/// `/metrics` (`desk_sqlite_commit_units`): how large its groups are.
+#[derive(Clone, Copy)]
+struct Commits {
+    commits: f64,
+    units: f64,
+}
+
+impl Commits {
+    async fn read(base: &str) -> Self {
+        let metrics = reqwest::get(format!("{base}/metrics"))
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .expect("the server's metrics")
+            .text()
+            .await
+            .expect("the server's metrics");
+        let series = |name: &str| -> f64 {
+            metrics
+                .lines()
+                .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+                .unwrap_or_else(|| panic!("no {name} in the server's metrics"))
+        };
+        Self {
+            commits: series("desk_sqlite_commit_units_count"),
+            units: series("desk_sqlite_commit_units_sum"),
+        }
+    }
+
+    /// Units of work per commit since `before`, if any commit (on PostgreSQL, none).
+    fn units_since(self, before: Self) -> Option<f64> {
+        let commits = self.commits - before.commits;
+        (commits > 0.0).then(|| (self.units - before.units) / commits)
+    }
 }
 
 /// [`SECONDS`], or `BENCH_SECONDS`.

@@ -1,7 +1,7 @@
 //! The process's counters, served at `/metrics` in Prometheus's text format: commands
 //! handled by type and outcome, version conflicts and retries, messages and e-mail sent,
-//! read-model updates applied, and HTTP request latency. Plain atomics: counting costs a
-//! few nanoseconds and needs no registry.
+//! read-model updates applied, HTTP request latency, and the units of work each SQLite
+//! commit holds. Plain atomics: counting costs a few nanoseconds and needs no registry.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,9 +28,56 @@ const COMMANDS: [&str; 4] = [
 const OUTCOMES: [&str; 3] = ["done", "refused", "failed"];
 
 /// Upper bounds of the request latency buckets, in seconds.
-const BUCKETS: [f64; 12] = [
+const LATENCY_BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 ];
+
+/// Upper bounds of the buckets of units of work per commit: a group holds at most 64.
+const GROUP_BUCKETS: [f64; 7] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0];
+
+/// Observations per bucket of `N` upper bounds and above the last, and their sum in
+/// whole units of the histogram's choosing (microseconds, units of work).
+struct Histogram<const N: usize> {
+    bounds: [f64; N],
+    counts: [AtomicU64; N],
+    above: AtomicU64,
+    sum: AtomicU64,
+}
+
+impl<const N: usize> Histogram<N> {
+    const fn new(bounds: [f64; N]) -> Self {
+        Self {
+            bounds,
+            counts: [ZERO; N],
+            above: ZERO,
+            sum: ZERO,
+        }
+    }
+
+    /// Counts `value`, in the bounds' unit, and adds `whole` to the sum.
+    fn observe(&self, value: f64, whole: u64) {
+        let bucket = self.bounds.iter().position(|bound| value <= *bound);
+        bucket
+            .map_or(&self.above, |bucket| &self.counts[bucket])
+            .fetch_add(1, Ordering::Relaxed);
+        self.sum.fetch_add(whole, Ordering::Relaxed);
+    }
+
+    /// The series of `name`, the sum divided by `per_unit` into the bounds' unit.
+    fn render(&self, out: &mut String, name: &str, per_unit: f64) {
+        let mut cumulative = 0;
+        for (bound, counter) in self.bounds.iter().zip(&self.counts) {
+            cumulative += counter.load(Ordering::Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
+        }
+        cumulative += self.above.load(Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{le=\"+Inf\"}} {cumulative}\n{name}_sum {}\n{name}_count {cumulative}",
+            self.sum.load(Ordering::Relaxed) as f64 / per_unit
+        );
+    }
+}
 
 /// Messages and e-mail sent, read-model updates applied.
 #[derive(Debug, Clone, Copy)]
@@ -44,9 +91,10 @@ struct Counters {
     commands: [[AtomicU64; 3]; 4],
     conflicts: AtomicU64,
     deliveries: [AtomicU64; 3],
-    /// Requests per latency bucket, the last one being `+Inf`.
-    latency: [AtomicU64; BUCKETS.len() + 1],
-    latency_micros: AtomicU64,
+    /// Request latency, summed in microseconds.
+    latency: Histogram<{ LATENCY_BUCKETS.len() }>,
+    /// Units of work per SQLite commit.
+    group_units: Histogram<{ GROUP_BUCKETS.len() }>,
 }
 
 // Templates for the arrays below: each use is a new counter.
@@ -59,8 +107,8 @@ static COUNTERS: Counters = Counters {
     commands: [OUTCOME_ZEROS; 4],
     conflicts: ZERO,
     deliveries: [ZERO; 3],
-    latency: [ZERO; BUCKETS.len() + 1],
-    latency_micros: ZERO,
+    latency: Histogram::new(LATENCY_BUCKETS),
+    group_units: Histogram::new(GROUP_BUCKETS),
 };
 
 fn command_index(command: &Command) -> usize {
@@ -87,14 +135,13 @@ pub fn delivered(what: Delivery, count: usize) {
 }
 
 pub fn request_took(elapsed: Duration) {
-    let seconds = elapsed.as_secs_f64();
-    let bucket = BUCKETS
-        .iter()
-        .position(|bound| seconds <= *bound)
-        .unwrap_or(BUCKETS.len());
-    COUNTERS.latency[bucket].fetch_add(1, Ordering::Relaxed);
     let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-    COUNTERS.latency_micros.fetch_add(micros, Ordering::Relaxed);
+    COUNTERS.latency.observe(elapsed.as_secs_f64(), micros);
+}
+
+/// SQLite's writer committed `units` units of work at once.
+pub fn group_committed(units: usize) {
+    COUNTERS.group_units.observe(units as f64, units as u64);
 }
 
 /// Everything counted so far, and `backlog` (rows waiting in each outbox table), in
@@ -130,6 +177,11 @@ pub fn render(backlog: &[(&str, i64)]) -> String {
         "histogram",
         "Time to answer an HTTP request.",
     );
+    family(
+        "desk_sqlite_commit_units",
+        "histogram",
+        "Units of work written by each commit of SQLite's writer.",
+    );
     for (command, outcomes) in COMMANDS.iter().zip(&COUNTERS.commands) {
         for (outcome, counter) in OUTCOMES.iter().zip(outcomes) {
             let _ = writeln!(
@@ -157,22 +209,12 @@ pub fn render(backlog: &[(&str, i64)]) -> String {
     for (table, rows) in backlog {
         let _ = writeln!(out, "desk_outbox_backlog{{table=\"{table}\"}} {rows}");
     }
-    let mut cumulative = 0;
-    for (bound, counter) in BUCKETS.iter().zip(&COUNTERS.latency) {
-        cumulative += load(counter);
-        let _ = writeln!(
-            out,
-            "desk_http_request_duration_seconds_bucket{{le=\"{bound}\"}} {cumulative}"
-        );
-    }
-    cumulative += load(&COUNTERS.latency[BUCKETS.len()]);
-    let _ = writeln!(
-        out,
-        "desk_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {cumulative}\n\
-         desk_http_request_duration_seconds_sum {}\n\
-         desk_http_request_duration_seconds_count {cumulative}",
-        load(&COUNTERS.latency_micros) as f64 / 1e6
-    );
+    COUNTERS
+        .latency
+        .render(&mut out, "desk_http_request_duration_seconds", 1e6);
+    COUNTERS
+        .group_units
+        .render(&mut out, "desk_sqlite_commit_units", 1.0);
     out
 }
 
@@ -197,5 +239,27 @@ mod tests {
         assert!(grew("desk_http_request_duration_seconds_bucket{le=\"0.001\"}") >= 1);
         assert!(grew("desk_http_request_duration_seconds_bucket{le=\"+Inf\"}") >= 2);
         assert!(after.contains("desk_outbox_backlog{table=\"outbox\"} 3"));
+    }
+
+    #[test]
+    fn a_histogram_counts_each_value_in_the_first_bucket_that_holds_it() {
+        let histogram = Histogram::new(GROUP_BUCKETS);
+        for units in [1, 3, 4, 64] {
+            histogram.observe(units as f64, units);
+        }
+        let mut out = String::new();
+        histogram.render(&mut out, "units", 1.0);
+        for series in [
+            "units_bucket{le=\"1\"} 1",
+            "units_bucket{le=\"2\"} 1",
+            "units_bucket{le=\"4\"} 3",
+            "units_bucket{le=\"32\"} 3",
+            "units_bucket{le=\"64\"} 4",
+            "units_bucket{le=\"+Inf\"} 4",
+            "units_sum 72",
+            "units_count 4",
+        ] {
+            assert!(out.lines().any(|line| line == series), "{series} in\n{out}");
+        }
     }
 }

@@ -40,6 +40,8 @@ fn value(metrics: &str, name: &str) -> f64 {
 const ALLOCATED: &str = "desk_commands_total{command=\"allocate\",outcome=\"done\"}";
 const REFUSED: &str = "desk_commands_total{command=\"allocate\",outcome=\"refused\"}";
 const REQUESTS: &str = "desk_http_request_duration_seconds_count";
+const COMMITS: &str = "desk_sqlite_commit_units_count";
+const COMMITTED_UNITS: &str = "desk_sqlite_commit_units_sum";
 
 #[tokio::test]
 async fn metrics_count_commands_requests_and_the_outbox() {
@@ -79,6 +81,15 @@ async fn metrics_count_commands_requests_and_the_outbox() {
         0.0
     );
     assert!(after.contains("# TYPE desk_http_request_duration_seconds histogram"));
+    // The batch and the allocation were units of work, each committed by SQLite's
+    // writer, alone or in a group; PostgreSQL commits each on a connection of the pool.
+    let committed = |series| value(&after, series) - value(&before.body, series);
+    if app.db().is_postgres() {
+        assert_eq!(committed(COMMITS), 0.0);
+    } else {
+        assert!(committed(COMMITS) >= 1.0);
+        assert!(committed(COMMITTED_UNITS) >= 2.0);
+    }
 }
 
 #[tokio::test]

@@ -23,6 +23,7 @@ use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 
 use super::checkpoint;
 use crate::adapters::StoreError;
+use crate::metrics;
 
 /// The writer, and the turn: whoever holds the lock may write. The lock is fair:
 /// writers have their turn in the order they asked for it.
@@ -109,6 +110,9 @@ impl Writing {
             self.roll_back();
             error.to_string()
         });
+        if outcome.is_ok() {
+            metrics::group_committed(open.members);
+        }
         open.group.settle(outcome);
     }
 
