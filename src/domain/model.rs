@@ -129,11 +129,12 @@ impl Batch {
         }
     }
 
+    /// Frees `line`, if this batch holds it: a batch holds a line at most once.
     fn deallocate(&mut self, line: &OrderLine) -> bool {
-        if !self.holds(line) {
+        let Some(at) = self.allocations.iter().position(|held| held == line) else {
             return false;
-        }
-        Arc::make_mut(&mut self.allocations).retain(|held| held != line);
+        };
+        Arc::make_mut(&mut self.allocations).remove(at);
         true
     }
 }
@@ -250,13 +251,11 @@ impl Product {
     /// Cancels an allocated line: its units go back to the batch, and the line is not
     /// allocated anywhere else.
     pub fn deallocate(&mut self, line: &OrderLine) -> Result<BatchRef, DomainError> {
-        let batch = self
+        let batchref = self
             .batches
             .iter_mut()
-            .find(|b| b.holds(line))
+            .find_map(|batch| batch.deallocate(line).then(|| batch.reference.clone()))
             .ok_or_else(|| DomainError::NotAllocated(line.clone()))?;
-        batch.deallocate(line);
-        let batchref = batch.reference.clone();
         self.version_number += 1;
         self.events
             .push(Event::AllocationCancelled(AllocationCancelled {

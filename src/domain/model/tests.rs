@@ -266,6 +266,25 @@ fn deallocate_returns_the_units_and_records_a_cancellation() {
 }
 
 #[test]
+fn deallocate_frees_the_line_from_the_batch_that_holds_it_and_keeps_the_others_in_order() {
+    let mut product = product(vec![
+        batch("in-stock", "LAMP", 3, None),
+        batch("shipment", "LAMP", 10, day(2)),
+    ]);
+    // o1 to o3 fill the stock in the warehouse; o4 to o6 go to the shipment.
+    let lines = [1, 2, 3, 4, 5, 6].map(|n| line(&format!("o{n}"), "LAMP", 1));
+    for l in &lines {
+        product.allocate(l.clone());
+    }
+    assert_eq!(product.deallocate(&lines[4]), Ok(reference("shipment")));
+    assert_eq!(product.batches()[0].allocations(), &lines[..3]);
+    assert_eq!(
+        product.batches()[1].allocations(),
+        [lines[3].clone(), lines[5].clone()]
+    );
+}
+
+#[test]
 fn deallocate_refuses_a_line_that_is_not_allocated() {
     let mut product = product(vec![batch("b1", "LAMP", 10, None)]);
     product.allocate(line("o1", "LAMP", 4));
