@@ -27,54 +27,62 @@ const COMMANDS: [&str; 4] = [
 ];
 const OUTCOMES: [&str; 3] = ["done", "refused", "failed"];
 
-/// Upper bounds of the request latency buckets, in seconds.
-const LATENCY_BUCKETS: [f64; 12] = [
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+/// Upper bounds of the request latency buckets, in microseconds.
+const LATENCY_BUCKETS: [u64; 12] = [
+    500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000,
+    2_500_000,
 ];
 
 /// Upper bounds of the buckets of units of work per commit: a group holds at most 64.
-const GROUP_BUCKETS: [f64; 7] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0];
+const GROUP_BUCKETS: [u64; 7] = [1, 2, 4, 8, 16, 32, 64];
 
-/// Observations per bucket of `N` upper bounds and above the last, and their sum in
-/// whole units of the histogram's choosing (microseconds, units of work).
+/// Observations, counted in whole units (microseconds, units of work), per bucket of
+/// `N` upper bounds and above the last, and their sum.
 struct Histogram<const N: usize> {
-    bounds: [f64; N],
+    bounds: [u64; N],
+    /// Whole units per unit shown: a million microseconds to the second.
+    per_unit: f64,
     counts: [AtomicU64; N],
     above: AtomicU64,
     sum: AtomicU64,
 }
 
 impl<const N: usize> Histogram<N> {
-    const fn new(bounds: [f64; N]) -> Self {
+    const fn new(bounds: [u64; N], per_unit: f64) -> Self {
         Self {
             bounds,
+            per_unit,
             counts: [ZERO; N],
             above: ZERO,
             sum: ZERO,
         }
     }
 
-    /// Counts `value`, in the bounds' unit, and adds `whole` to the sum.
-    fn observe(&self, value: f64, whole: u64) {
+    fn observe(&self, value: u64) {
         let bucket = self.bounds.iter().position(|bound| value <= *bound);
         bucket
             .map_or(&self.above, |bucket| &self.counts[bucket])
             .fetch_add(1, Ordering::Relaxed);
-        self.sum.fetch_add(whole, Ordering::Relaxed);
+        self.sum.fetch_add(value, Ordering::Relaxed);
     }
 
-    /// The series of `name`, the sum divided by `per_unit` into the bounds' unit.
-    fn render(&self, out: &mut String, name: &str, per_unit: f64) {
+    /// The series of `name`, bounds and sum in the unit shown.
+    fn render(&self, out: &mut String, name: &str) {
+        let shown = |whole: u64| whole as f64 / self.per_unit;
         let mut cumulative = 0;
         for (bound, counter) in self.bounds.iter().zip(&self.counts) {
             cumulative += counter.load(Ordering::Relaxed);
-            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{le=\"{}\"}} {cumulative}",
+                shown(*bound)
+            );
         }
         cumulative += self.above.load(Ordering::Relaxed);
         let _ = writeln!(
             out,
             "{name}_bucket{{le=\"+Inf\"}} {cumulative}\n{name}_sum {}\n{name}_count {cumulative}",
-            self.sum.load(Ordering::Relaxed) as f64 / per_unit
+            shown(self.sum.load(Ordering::Relaxed))
         );
     }
 }
@@ -107,8 +115,8 @@ static COUNTERS: Counters = Counters {
     commands: [OUTCOME_ZEROS; 4],
     conflicts: ZERO,
     deliveries: [ZERO; 3],
-    latency: Histogram::new(LATENCY_BUCKETS),
-    group_units: Histogram::new(GROUP_BUCKETS),
+    latency: Histogram::new(LATENCY_BUCKETS, 1e6),
+    group_units: Histogram::new(GROUP_BUCKETS, 1.0),
 };
 
 fn command_index(command: &Command) -> usize {
@@ -136,12 +144,12 @@ pub fn delivered(what: Delivery, count: usize) {
 
 pub fn request_took(elapsed: Duration) {
     let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-    COUNTERS.latency.observe(elapsed.as_secs_f64(), micros);
+    COUNTERS.latency.observe(micros);
 }
 
 /// SQLite's writer committed `units` units of work at once.
 pub fn group_committed(units: usize) {
-    COUNTERS.group_units.observe(units as f64, units as u64);
+    COUNTERS.group_units.observe(units as u64);
 }
 
 /// Everything counted so far, and `backlog` (rows waiting in each outbox table), in
@@ -211,10 +219,10 @@ pub fn render(backlog: &[(&str, i64)]) -> String {
     }
     COUNTERS
         .latency
-        .render(&mut out, "desk_http_request_duration_seconds", 1e6);
+        .render(&mut out, "desk_http_request_duration_seconds");
     COUNTERS
         .group_units
-        .render(&mut out, "desk_sqlite_commit_units", 1.0);
+        .render(&mut out, "desk_sqlite_commit_units");
     out
 }
 
@@ -239,16 +247,29 @@ mod tests {
         assert!(grew("desk_http_request_duration_seconds_bucket{le=\"0.001\"}") >= 1);
         assert!(grew("desk_http_request_duration_seconds_bucket{le=\"+Inf\"}") >= 2);
         assert!(after.contains("desk_outbox_backlog{table=\"outbox\"} 3"));
+        // Counted in microseconds, shown in seconds.
+        let bounds: Vec<&str> = after
+            .lines()
+            .filter_map(|line| line.strip_prefix("desk_http_request_duration_seconds_bucket{le=\""))
+            .filter_map(|rest| rest.split('"').next())
+            .collect();
+        assert_eq!(
+            bounds,
+            [
+                "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25",
+                "0.5", "1", "2.5", "+Inf"
+            ]
+        );
     }
 
     #[test]
     fn a_histogram_counts_each_value_in_the_first_bucket_that_holds_it() {
-        let histogram = Histogram::new(GROUP_BUCKETS);
+        let histogram = Histogram::new(GROUP_BUCKETS, 1.0);
         for units in [1, 3, 4, 64] {
-            histogram.observe(units as f64, units);
+            histogram.observe(units);
         }
         let mut out = String::new();
-        histogram.render(&mut out, "units", 1.0);
+        histogram.render(&mut out, "units");
         for series in [
             "units_bucket{le=\"1\"} 1",
             "units_bucket{le=\"2\"} 1",
