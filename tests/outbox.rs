@@ -66,3 +66,41 @@ async fn a_claim_held_while_a_relay_delivers_holds_up_no_command() {
     handled.unwrap();
     drop(claimed);
 }
+
+#[tokio::test]
+async fn a_relay_marks_every_row_it_names_and_only_those() {
+    let db = TestDb::new().await;
+    // More rows than one statement marks, so the marks go out in several.
+    record_mail(&db, 250).await;
+    let relay = db.store().await;
+    let claimed = relay.claim_mail(250).await.unwrap();
+    let ids: Vec<_> = claimed.rows.iter().map(|row| row.id).collect();
+    assert_eq!(ids.len(), 250);
+    // Every third mail refused for good, the last ten left for the next round.
+    let outcomes: Vec<_> = ids[..240]
+        .iter()
+        .enumerate()
+        .map(|(n, id)| {
+            let outcome = if n % 3 == 0 {
+                Outcome::GivenUp
+            } else {
+                Outcome::Sent
+            };
+            (*id, outcome)
+        })
+        .collect();
+    claimed.finish(&outcomes).await.unwrap();
+
+    let left: Vec<(i64, i64)> = sqlx::query_as("SELECT id, sent FROM outgoing_mail ORDER BY id")
+        .fetch_all(relay.pool())
+        .await
+        .unwrap();
+    let given_up = ids[..240].iter().step_by(3).map(|id| (*id, 2));
+    let waiting = ids[240..].iter().map(|id| (*id, 0));
+    assert_eq!(left, given_up.chain(waiting).collect::<Vec<_>>());
+    let next = relay.claim_mail(250).await.unwrap();
+    assert_eq!(
+        next.rows.iter().map(|row| row.id).collect::<Vec<_>>(),
+        ids[240..]
+    );
+}

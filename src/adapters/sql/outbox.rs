@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use super::relay_lock::RelayLock;
-use super::statement::Record;
+use super::statement::{Record, Value};
 use super::{SqlStore, SqlTransaction, UnitWrites};
 use crate::adapters::StoreError;
 use crate::adapters::notifications::{Mail, QueuedMail};
@@ -42,6 +42,74 @@ impl Outbox for SqlTransaction {
     }
 }
 
+/// An outbox table, as its relay sees it.
+struct Queue {
+    table: &'static str,
+    /// The columns of a row handed out, `id` first.
+    columns: &'static str,
+    /// Which rows wait to go out.
+    waiting: &'static str,
+    /// The assignment that marks a row given up, where the table keeps such rows.
+    give_up: Option<&'static str>,
+    /// What the rows are, for the count of deliveries.
+    delivery: Delivery,
+}
+
+const MESSAGES: Queue = Queue {
+    table: "outbox",
+    columns: "id, channel, payload",
+    waiting: "published = 0",
+    give_up: Some("published = 2"),
+    delivery: Delivery::RedisMessage,
+};
+
+const MAIL: Queue = Queue {
+    table: "outgoing_mail",
+    columns: "id, recipient, subject, body",
+    waiting: "sent = 0",
+    give_up: Some("sent = 2"),
+    delivery: Delivery::Mail,
+};
+
+const READ_MODEL_UPDATES: Queue = Queue {
+    table: "read_model_updates",
+    columns: "id, payload",
+    // Every row waits: a row applied is deleted, and none is given up.
+    waiting: "TRUE",
+    give_up: None,
+    delivery: Delivery::ReadModelUpdate,
+};
+
+/// How many rows one statement marks: one statement text per table, whatever the
+/// number of rows, so each stays prepared.
+const MARKED_AT_ONCE: usize = 100;
+
+impl Queue {
+    /// Runs `change` (`DELETE FROM table` or `UPDATE table SET ...`) on the rows of
+    /// `ids`, [`MARKED_AT_ONCE`] at a time.
+    async fn mark(
+        &self,
+        writes: &mut UnitWrites,
+        change: &str,
+        ids: &[i64],
+    ) -> Result<(), StoreError> {
+        let placeholders = (1..=MARKED_AT_ONCE)
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let statement = format!("{change} WHERE id IN ({placeholders})");
+        for chunk in ids.chunks(MARKED_AT_ONCE) {
+            // The last chunk is filled up with its last id again: `IN` ignores repeats.
+            let last = chunk[chunk.len() - 1];
+            let params: Vec<Value<'_>> = (0..MARKED_AT_ONCE)
+                .map(|n| chunk.get(n).copied().unwrap_or(last).into())
+                .collect();
+            writes.executor().execute(&statement, &params).await?;
+        }
+        Ok(())
+    }
+}
+
 /// Rows taken from an outbox table, held until they are marked handled, so each row
 /// goes out once; those not marked are released for the next round. On PostgreSQL an
 /// open transaction locks them, and other servers' relays pass over them. On SQLite
@@ -50,11 +118,7 @@ impl Outbox for SqlTransaction {
 /// every other writer with it, while the relay waits on Redis or on the mail server.
 pub struct Claimed<T> {
     hold: Hold,
-    table: &'static str,
-    /// Marks a row given up, where the table keeps such rows.
-    give_up: Option<&'static str>,
-    /// What the rows are, for the count of deliveries.
-    delivery: Delivery,
+    queue: &'static Queue,
     pub rows: Vec<T>,
 }
 
@@ -83,6 +147,7 @@ pub enum Outcome {
 impl<T> Claimed<T> {
     /// Records what became of the rows named; the others are released for later.
     pub async fn finish(self, outcomes: &[(i64, Outcome)]) -> Result<(), StoreError> {
+        let Queue { table, .. } = *self.queue;
         // Held until the marks are committed: the next relay must not see them unmarked.
         let (mut writes, _lock) = match self.hold {
             Hold::Locked(writes) => (writes, None),
@@ -90,85 +155,75 @@ impl<T> Claimed<T> {
             Hold::Relay { store, lock } => (store.begin_unit_writes().await?, Some(lock)),
             Hold::Nothing => {
                 return Err(StoreError::Backend(
-                    format!("{}: rows marked that were not claimed", self.table).into(),
+                    format!("{table}: rows marked that were not claimed").into(),
                 ));
             }
         };
-        let delete = format!("DELETE FROM {} WHERE id = $1", self.table);
-        for (id, outcome) in outcomes {
-            let statement = match outcome {
-                Outcome::Sent => delete.as_str(),
-                Outcome::GivenUp => self.give_up.ok_or_else(|| {
-                    StoreError::Backend(format!("{} keeps no rows given up", self.table).into())
-                })?,
+        let with = |wanted: Outcome| -> Vec<i64> {
+            outcomes
+                .iter()
+                .filter(|(_, outcome)| *outcome == wanted)
+                .map(|(id, _)| *id)
+                .collect()
+        };
+        let (sent, given_up) = (with(Outcome::Sent), with(Outcome::GivenUp));
+        let delete = format!("DELETE FROM {table}");
+        self.queue.mark(&mut writes, &delete, &sent).await?;
+        if !given_up.is_empty() {
+            let Some(give_up) = self.queue.give_up else {
+                return Err(StoreError::Backend(
+                    format!("{table} keeps no rows given up").into(),
+                ));
             };
-            writes
-                .executor()
-                .execute(statement, &[(*id).into()])
-                .await?;
+            let update = format!("UPDATE {table} SET {give_up}");
+            self.queue.mark(&mut writes, &update, &given_up).await?;
         }
         writes.commit(|| ()).await?;
-        let sent = outcomes.iter().filter(|(_, o)| *o == Outcome::Sent).count();
-        metrics::delivered(self.delivery, sent);
+        metrics::delivered(self.queue.delivery, sent.len());
         Ok(())
+    }
+
+    /// The same claim, each row read as `read` reads it.
+    fn read<U>(
+        self,
+        read: impl FnMut(T) -> Result<U, StoreError>,
+    ) -> Result<Claimed<U>, StoreError> {
+        Ok(Claimed {
+            rows: self.rows.into_iter().map(read).collect::<Result<_, _>>()?,
+            hold: self.hold,
+            queue: self.queue,
+        })
     }
 }
 
 impl SqlStore {
     /// The oldest messages not yet published.
     pub async fn claim_messages(&self, limit: i64) -> Result<Claimed<Message>, StoreError> {
-        let (hold, rows) = self
-            .claim(
-                "outbox",
-                "SELECT id, channel, payload FROM outbox WHERE published = 0 ORDER BY id",
-                limit,
-            )
-            .await?;
-        let rows = rows
-            .into_iter()
-            .map(|(id, channel, payload)| Message {
-                id,
-                channel,
-                payload,
+        self.claim(&MESSAGES, limit)
+            .await?
+            .read(|(id, channel, payload)| {
+                Ok(Message {
+                    id,
+                    channel,
+                    payload,
+                })
             })
-            .collect();
-        Ok(Claimed {
-            hold,
-            table: "outbox",
-            give_up: Some("UPDATE outbox SET published = 2 WHERE id = $1"),
-            delivery: Delivery::RedisMessage,
-            rows,
-        })
     }
 
     /// The oldest e-mails not yet sent.
     pub async fn claim_mail(&self, limit: i64) -> Result<Claimed<QueuedMail>, StoreError> {
-        let (hold, rows) = self
-            .claim(
-                "outgoing_mail",
-                "SELECT id, recipient, subject, body FROM outgoing_mail WHERE sent = 0 \
-                 ORDER BY id",
-                limit,
-            )
-            .await?;
-        let rows = rows
-            .into_iter()
-            .map(|(id, recipient, subject, body)| QueuedMail {
-                id,
-                mail: Mail {
-                    recipient,
-                    subject,
-                    body,
-                },
+        self.claim(&MAIL, limit)
+            .await?
+            .read(|(id, recipient, subject, body)| {
+                Ok(QueuedMail {
+                    id,
+                    mail: Mail {
+                        recipient,
+                        subject,
+                        body,
+                    },
+                })
             })
-            .collect();
-        Ok(Claimed {
-            hold,
-            table: "outgoing_mail",
-            give_up: Some("UPDATE outgoing_mail SET sent = 2 WHERE id = $1"),
-            delivery: Delivery::Mail,
-            rows,
-        })
     }
 
     /// The oldest read-model updates not yet taken out of the outbox.
@@ -176,77 +231,69 @@ impl SqlStore {
         &self,
         limit: i64,
     ) -> Result<Claimed<(i64, Update)>, StoreError> {
-        let (hold, recorded): (_, Vec<(i64, String)>) = self
-            .claim(
-                "read_model_updates",
-                "SELECT id, payload FROM read_model_updates ORDER BY id",
-                limit,
+        self.claim(&READ_MODEL_UPDATES, limit)
+            .await?
+            .read(
+                |(id, payload): (i64, String)| match serde_json::from_str(&payload) {
+                    Ok(update) => Ok((id, update)),
+                    Err(_) => Err(super::corrupt("read-model update", payload)),
+                },
             )
-            .await?;
-        let rows = recorded
-            .into_iter()
-            .map(|(id, payload)| match serde_json::from_str(&payload) {
-                Ok(update) => Ok((id, update)),
-                Err(_) => Err(super::corrupt("read-model update", payload)),
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Claimed {
-            hold,
-            table: "read_model_updates",
-            give_up: None,
-            delivery: Delivery::ReadModelUpdate,
-            rows,
-        })
     }
 
     /// How many entries wait in each outbox table.
     pub async fn outbox_backlog(&self) -> Result<Vec<(&'static str, i64)>, StoreError> {
         let mut backlog = Vec::new();
-        for (table, pending) in [
-            ("outbox", "SELECT COUNT(*) FROM outbox WHERE published = 0"),
-            (
-                "outgoing_mail",
-                "SELECT COUNT(*) FROM outgoing_mail WHERE sent = 0",
-            ),
-            (
-                "read_model_updates",
-                "SELECT COUNT(*) FROM read_model_updates",
-            ),
-        ] {
-            let rows: i64 = sqlx::query_scalar(pending).fetch_one(&self.pool).await?;
+        for queue in [&MESSAGES, &MAIL, &READ_MODEL_UPDATES] {
+            let Queue { table, waiting, .. } = *queue;
+            let count = format!("SELECT COUNT(*) FROM {table} WHERE {waiting}");
+            let rows: i64 = sqlx::query_scalar(&count).fetch_one(&self.pool).await?;
             backlog.push((table, rows));
         }
         Ok(backlog)
     }
 
-    /// The first `limit` rows of `select` (ordered, without `LIMIT`) from `table`,
-    /// held until the claim is finished.
+    /// The oldest `limit` rows waiting in the queue's table, held until the claim is
+    /// finished.
     async fn claim<R: Record>(
         &self,
-        table: &str,
-        select: &str,
+        queue: &'static Queue,
         limit: i64,
-    ) -> Result<(Hold, Vec<R>), StoreError> {
+    ) -> Result<Claimed<R>, StoreError> {
+        let Queue {
+            table,
+            columns,
+            waiting,
+            ..
+        } = *queue;
+        let select = format!("SELECT {columns} FROM {table} WHERE {waiting} ORDER BY id LIMIT $1");
         let Some(locks) = &self.relay_locks else {
             // PostgreSQL locks the rows it hands out and passes over those locked by
             // other servers' relays.
-            let query = format!("{select} LIMIT $1 FOR UPDATE SKIP LOCKED");
+            let query = format!("{select} FOR UPDATE SKIP LOCKED");
             let mut writes = self.begin_unit_writes().await?;
             let rows = writes.executor().fetch_all(&query, &[limit.into()]).await?;
-            return Ok((Hold::Locked(writes), rows));
+            return Ok(Claimed {
+                hold: Hold::Locked(writes),
+                queue,
+                rows,
+            });
         };
         let Some(lock) = locks.try_take(table)? else {
             // Another relay is delivering this table's rows.
-            return Ok((Hold::Nothing, Vec::new()));
+            return Ok(Claimed {
+                hold: Hold::Nothing,
+                queue,
+                rows: Vec::new(),
+            });
         };
         // Read as the views read, outside the writer's turn: the lock is what keeps
         // these rows this relay's.
-        let query = format!("{select} LIMIT $1");
-        let rows = self.reader.fetch_all(&query, &[limit.into()]).await?;
+        let rows = self.reader.fetch_all(&select, &[limit.into()]).await?;
         let hold = Hold::Relay {
             store: self.clone(),
             lock,
         };
-        Ok((hold, rows))
+        Ok(Claimed { hold, queue, rows })
     }
 }
