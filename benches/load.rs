@@ -163,9 +163,10 @@ impl Spread {
 /// Each run keeps its read models in Redis under a prefix of its own.
 const REDIS_PREFIX: &str = "bench-";
 
-/// Deletes the read models that earlier runs left in Redis: they piled up, run after
-/// run, until Redis took longer than its timeout over a rebuild.
-async fn forget_earlier_runs() {
+/// Deletes the read models that runs no longer running left in Redis: they piled up,
+/// run after run, until Redis took longer than its timeout over a rebuild. A run in
+/// progress, its process still there, keeps its own.
+async fn forget_finished_runs() {
     let client = redis::Client::open(REDIS_URL).expect("a Redis URL");
     let mut connection = client
         .get_multiplexed_async_connection()
@@ -182,6 +183,7 @@ async fn forget_earlier_runs() {
             .query_async(&mut connection)
             .await
             .expect("the keys of earlier runs");
+        let keys: Vec<_> = keys.into_iter().filter(|key| !of_a_live_run(key)).collect();
         if !keys.is_empty() {
             redis::cmd("UNLINK")
                 .arg(&keys)
@@ -196,6 +198,15 @@ async fn forget_earlier_runs() {
     }
 }
 
+/// Whether the key's run (its process id follows the prefix) still runs.
+fn of_a_live_run(key: &str) -> bool {
+    let pid: String = key[REDIS_PREFIX.len()..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    !pid.is_empty() && std::path::Path::new("/proc").join(pid).exists()
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     // Settings first: a bad one fails before the long seed.
@@ -204,7 +215,7 @@ async fn main() {
     let (url, _dir) = database().await;
     let in_redis = std::env::var("BENCH_READ_MODEL").is_ok_and(|store| store == "redis");
     if in_redis {
-        forget_earlier_runs().await;
+        forget_finished_runs().await;
     }
     let prefix = format!("{REDIS_PREFIX}{}", std::process::id());
     let config = Config {
