@@ -284,18 +284,14 @@ impl Staff {
     /// of the work they ask for.
     pub async fn token_actor(&self, token: &str) -> Result<Option<Actor>, StoreError> {
         let digest = token_digest(token);
-        if let Some(actor) = self.live_tokens.get(&digest) {
-            return Ok(Some(actor));
-        }
-        let found = self.store.token(&digest).await?;
-        let actor = found.map(|(name, role)| Actor {
-            name: format!("token:{name}"),
-            role,
-        });
-        if let Some(actor) = &actor {
-            self.live_tokens.put(digest, actor.clone());
-        }
-        Ok(actor)
+        let look_up = async {
+            let found = self.store.token(&digest).await?;
+            Ok(found.map(|(name, role)| Actor {
+                name: format!("token:{name}"),
+                role,
+            }))
+        };
+        self.live_tokens.find(&digest, look_up).await
     }
 
     /// Whether `password` matches `hash` (or, for an unknown username, a decoy that
@@ -395,12 +391,42 @@ fn now() -> i64 {
 #[derive(Default)]
 struct LiveTokens {
     found: Mutex<HashMap<String, (Actor, Instant)>>,
+    /// Turns at asking the database, a token's always the same one of them. A machine
+    /// keeps dozens of requests in flight with one token: when it goes stale they all
+    /// find it so at once, and without the turn each asked the database, queuing for
+    /// its connections ahead of the writes.
+    lookups: [tokio::sync::Mutex<()>; LOOKUP_TURNS],
 }
+
+/// Lookups of different tokens run side by side, up to this many.
+const LOOKUP_TURNS: usize = 16;
 
 /// Far more live tokens than a desk hands out; past it the memory starts afresh.
 const LIVE_TOKENS_CAPACITY: usize = 10_000;
 
 impl LiveTokens {
+    /// Whom the token with `digest` acts for: as found live within
+    /// [`TOKEN_RECHECK`], or else as `look_up` finds it now. Callers that find it
+    /// stale together wait for the first one's lookup and take its answer.
+    async fn find(
+        &self,
+        digest: &str,
+        look_up: impl Future<Output = Result<Option<Actor>, StoreError>>,
+    ) -> Result<Option<Actor>, StoreError> {
+        if let Some(actor) = self.get(digest) {
+            return Ok(Some(actor));
+        }
+        let _turn = self.lookups[lookup_turn(digest)].lock().await;
+        if let Some(actor) = self.get(digest) {
+            return Ok(Some(actor));
+        }
+        let actor = look_up.await?;
+        if let Some(actor) = &actor {
+            self.put(digest.to_owned(), actor.clone());
+        }
+        Ok(actor)
+    }
+
     fn get(&self, digest: &str) -> Option<Actor> {
         let found = self.found.lock().unwrap_or_else(|e| e.into_inner());
         found
@@ -420,6 +446,14 @@ impl LiveTokens {
     fn clear(&self) {
         self.found.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
+}
+
+/// Which of the lookup turns a token's digest takes.
+fn lookup_turn(digest: &str) -> usize {
+    let mixed = digest.bytes().fold(0usize, |hash, byte| {
+        hash.wrapping_mul(31).wrapping_add(usize::from(byte))
+    });
+    mixed % LOOKUP_TURNS
 }
 
 /// Sign-in attempts per username, in this process: enough to make guessing slow.
@@ -483,6 +517,38 @@ mod tests {
         assert_eq!(throttle.attempt("bob"), Ok(()));
         throttle.forget("ada");
         assert_eq!(throttle.attempt("ada"), Ok(()));
+    }
+
+    #[tokio::test]
+    async fn requests_that_find_a_token_stale_together_ask_the_database_once() {
+        let live = Arc::new(LiveTokens::default());
+        let lookups = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let shop = Actor {
+            name: "token:shop".to_owned(),
+            role: Role::Clerk,
+        };
+        let look_up = |found: Option<Actor>| {
+            let lookups = lookups.clone();
+            async move {
+                lookups.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Ok(found)
+            }
+        };
+        let mut requests = tokio::task::JoinSet::new();
+        for _ in 0..32 {
+            let (live, look_up) = (live.clone(), look_up(Some(shop.clone())));
+            requests.spawn(async move { live.find("shop", look_up).await });
+        }
+        while let Some(answer) = requests.join_next().await {
+            assert_eq!(answer.unwrap().unwrap(), Some(shop.clone()));
+        }
+        assert_eq!(lookups.load(Ordering::SeqCst), 1);
+
+        // Another token is looked up for itself; an unknown one, every time it is shown.
+        assert_eq!(live.find("other", look_up(None)).await.unwrap(), None);
+        assert_eq!(live.find("other", look_up(None)).await.unwrap(), None);
+        assert_eq!(lookups.load(Ordering::SeqCst), 3);
     }
 
     #[test]
