@@ -3,6 +3,7 @@
 //! [`Permission::ManageAccounts`]; the caller's [`Actor`] says who asks.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -448,12 +449,11 @@ impl LiveTokens {
     }
 }
 
-/// Which of the lookup turns a token's digest takes.
+/// Which of the lookup turns a token's digest takes: always the same one, since
+/// `DefaultHasher::new` has the same keys everywhere in the process.
 fn lookup_turn(digest: &str) -> usize {
-    let mixed = digest.bytes().fold(0usize, |hash, byte| {
-        hash.wrapping_mul(31).wrapping_add(usize::from(byte))
-    });
-    mixed % LOOKUP_TURNS
+    let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(digest);
+    (hash % LOOKUP_TURNS as u64) as usize
 }
 
 /// Sign-in attempts per username, in this process: enough to make guessing slow.
