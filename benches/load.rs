@@ -296,8 +296,11 @@ async fn main() {
                     100.0 * figures.per_second / health.per_second
                 ),
             };
-            if let Some(units) = Commits::read(&base).await.units_since(commits_before) {
-                ratio.push_str(&format!("; {units:.1} writes per commit"));
+            if let Some((units, busy)) = Commits::read(&base).await.since(commits_before) {
+                ratio.push_str(&format!(
+                    "; {units:.1} writes per commit, writer busy {:.0}%",
+                    100.0 * busy
+                ));
             }
             print_row(load, connections, &figures, ratio);
         }
@@ -315,12 +318,14 @@ async fn main() {
     server.stop();
 }
 
-/// The server's SQLite commits so far, and the units of work they wrote, from its
-/// `/metrics` (`desk_sqlite_commit_units`): how large its groups are.
+/// The server's SQLite commits so far, the units of work they wrote and the time its
+/// writer was held, from its `/metrics`: how large its groups are, and how busy.
 #[derive(Clone, Copy)]
 struct Commits {
     commits: f64,
     units: f64,
+    busy_seconds: f64,
+    at: Instant,
 }
 
 impl Commits {
@@ -341,13 +346,22 @@ impl Commits {
         Self {
             commits: series("desk_sqlite_commit_units_count"),
             units: series("desk_sqlite_commit_units_sum"),
+            busy_seconds: series("desk_sqlite_writer_busy_seconds_total"),
+            at: Instant::now(),
         }
     }
 
-    /// Units of work per commit since `before`, if any commit (on PostgreSQL, none).
-    fn units_since(self, before: Self) -> Option<f64> {
+    /// Units of work per commit since `before`, and the share of the time the writer
+    /// was held, if any commit (on PostgreSQL, none).
+    fn since(self, before: Self) -> Option<(f64, f64)> {
         let commits = self.commits - before.commits;
-        (commits > 0.0).then(|| (self.units - before.units) / commits)
+        let elapsed = self.at.duration_since(before.at).as_secs_f64();
+        (commits > 0.0).then(|| {
+            (
+                (self.units - before.units) / commits,
+                (self.busy_seconds - before.busy_seconds) / elapsed,
+            )
+        })
     }
 }
 

@@ -1,7 +1,7 @@
 //! The process's counters, served at `/metrics` in Prometheus's text format: commands
 //! handled by type and outcome, version conflicts and retries, messages and e-mail sent,
 //! read-model updates applied, HTTP request latency, and the units of work each SQLite
-//! commit holds. Plain atomics: counting costs a few nanoseconds and needs no registry.
+//! commit holds and how long its writer is busy. Plain atomics: counting costs a few nanoseconds and needs no registry.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -103,6 +103,8 @@ struct Counters {
     latency: Histogram<{ LATENCY_BUCKETS.len() }>,
     /// Units of work per SQLite commit.
     group_units: Histogram<{ GROUP_BUCKETS.len() }>,
+    /// Time SQLite's writer was held, in nanoseconds.
+    writer_busy: AtomicU64,
 }
 
 // Templates for the arrays below: each use is a new counter.
@@ -117,6 +119,7 @@ static COUNTERS: Counters = Counters {
     deliveries: [ZERO; 3],
     latency: Histogram::new(LATENCY_BUCKETS, 1e6),
     group_units: Histogram::new(GROUP_BUCKETS, 1.0),
+    writer_busy: ZERO,
 };
 
 fn command_index(command: &Command) -> usize {
@@ -150,6 +153,13 @@ pub fn request_took(elapsed: Duration) {
 /// SQLite's writer committed `units` units of work at once.
 pub fn group_committed(units: usize) {
     COUNTERS.group_units.observe(units as u64);
+}
+
+/// SQLite's writer was held for `time`: its share of the wall clock shows how much
+/// of the time writes wait on something other than the writer.
+pub fn writer_held(time: Duration) {
+    let nanos = u64::try_from(time.as_nanos()).unwrap_or(u64::MAX);
+    COUNTERS.writer_busy.fetch_add(nanos, Ordering::Relaxed);
 }
 
 /// Everything counted so far, and `backlog` (rows waiting in each outbox table), in
@@ -190,6 +200,11 @@ pub fn render(backlog: &[(&str, i64)]) -> String {
         "histogram",
         "Units of work written by each commit of SQLite's writer.",
     );
+    family(
+        "desk_sqlite_writer_busy_seconds_total",
+        "counter",
+        "Time SQLite's writer was held by a writer of this process.",
+    );
     for (command, outcomes) in COMMANDS.iter().zip(&COUNTERS.commands) {
         for (outcome, counter) in OUTCOMES.iter().zip(outcomes) {
             let _ = writeln!(
@@ -223,6 +238,11 @@ pub fn render(backlog: &[(&str, i64)]) -> String {
     COUNTERS
         .group_units
         .render(&mut out, "desk_sqlite_commit_units");
+    let _ = writeln!(
+        out,
+        "desk_sqlite_writer_busy_seconds_total {}",
+        load(&COUNTERS.writer_busy) as f64 / 1e9
+    );
     out
 }
 

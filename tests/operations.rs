@@ -42,6 +42,7 @@ const REFUSED: &str = "desk_commands_total{command=\"allocate\",outcome=\"refuse
 const REQUESTS: &str = "desk_http_request_duration_seconds_count";
 const COMMITS: &str = "desk_sqlite_commit_units_count";
 const COMMITTED_UNITS: &str = "desk_sqlite_commit_units_sum";
+const WRITER_BUSY: &str = "desk_sqlite_writer_busy_seconds_total";
 
 #[tokio::test]
 async fn metrics_count_commands_requests_and_the_outbox() {
@@ -86,9 +87,11 @@ async fn metrics_count_commands_requests_and_the_outbox() {
     let committed = |series| value(&after, series) - value(&before.body, series);
     if app.db().is_postgres() {
         assert_eq!(committed(COMMITS), 0.0);
+        assert_eq!(committed(WRITER_BUSY), 0.0);
     } else {
         assert!(committed(COMMITS) >= 1.0);
         assert!(committed(COMMITTED_UNITS) >= 2.0);
+        assert!(committed(WRITER_BUSY) > 0.0);
     }
 }
 
