@@ -1,7 +1,8 @@
 //! The process's counters, served at `/metrics` in Prometheus's text format: commands
 //! handled by type and outcome, version conflicts and retries, messages and e-mail sent,
 //! read-model updates applied, HTTP request latency, and the units of work each SQLite
-//! commit holds and how long its writer is busy. Plain atomics: counting costs a few nanoseconds and needs no registry.
+//! commit holds and how long its writer is busy. Plain atomics: counting costs a few
+//! nanoseconds and needs no registry.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -155,8 +156,8 @@ pub fn group_committed(units: usize) {
     COUNTERS.group_units.observe(units as u64);
 }
 
-/// SQLite's writer was held for `time`: its share of the wall clock shows how much
-/// of the time writes wait on something other than the writer.
+/// SQLite's writer was held for `time`. Its share of the wall clock is how busy the
+/// writer is: under load, the rest is time it stood idle between holders.
 pub fn writer_held(time: Duration) {
     let nanos = u64::try_from(time.as_nanos()).unwrap_or(u64::MAX);
     COUNTERS.writer_busy.fetch_add(nanos, Ordering::Relaxed);
@@ -203,7 +204,7 @@ pub fn render(backlog: &[(&str, i64)]) -> String {
     family(
         "desk_sqlite_writer_busy_seconds_total",
         "counter",
-        "Time SQLite's writer was held by a writer of this process.",
+        "Time SQLite's writer was held: by units of work, other writers and checkpoints.",
     );
     for (command, outcomes) in COMMANDS.iter().zip(&COUNTERS.commands) {
         for (outcome, counter) in OUTCOMES.iter().zip(outcomes) {
