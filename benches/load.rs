@@ -96,6 +96,9 @@ struct Figures {
     p50: Duration,
     p99: Duration,
     errors: u64,
+    /// What went wrong first, if anything did: the figures alone cannot tell a full
+    /// queue from a bad request.
+    first_error: Option<String>,
     cpu: cpu::Usage,
 }
 
@@ -118,17 +121,40 @@ impl Started {
 }
 
 /// What a worker measured: the latency of each request answered, and the errors.
-type Measured = (Vec<Duration>, u64);
+#[derive(Default)]
+struct Measured {
+    latencies: Vec<Duration>,
+    errors: u64,
+    first_error: Option<String>,
+}
+
+impl Measured {
+    fn answered(&mut self, sent: Instant) {
+        self.latencies.push(sent.elapsed());
+    }
+
+    /// Counts an error; `what` describes it, and is asked for only the first time.
+    fn failed(&mut self, what: impl FnOnce() -> String) {
+        self.errors += 1;
+        self.first_error.get_or_insert_with(what);
+    }
+}
 
 impl Figures {
     /// The workers' measurements together, over the time since `started`.
     async fn gather(workers: Vec<tokio::task::JoinHandle<Measured>>, started: Started) -> Self {
-        let (mut latencies, mut errors) = (Vec::new(), 0);
+        let mut all = Measured::default();
         for worker in workers {
-            let (worker_latencies, worker_errors) = worker.await.expect("worker");
-            latencies.extend(worker_latencies);
-            errors += worker_errors;
+            let measured = worker.await.expect("worker");
+            all.latencies.extend(measured.latencies);
+            all.errors += measured.errors;
+            all.first_error = all.first_error.or(measured.first_error);
         }
+        let Measured {
+            mut latencies,
+            errors,
+            first_error,
+        } = all;
         let elapsed = started.at.elapsed();
         let cpu = cpu::Sample::take(started.server).since(&started.cpu, latencies.len());
         latencies.sort();
@@ -143,6 +169,7 @@ impl Figures {
             p50: at(0.50),
             p99: at(0.99),
             errors,
+            first_error,
             cpu,
         }
     }
@@ -296,10 +323,12 @@ async fn main() {
                     100.0 * figures.per_second / health.per_second
                 ),
             };
-            if let Some((units, busy)) = Commits::read(&base).await.since(commits_before) {
+            if let Some(writer) = Commits::read(&base).await.since(commits_before) {
                 ratio.push_str(&format!(
-                    "; {units:.1} writes per commit, writer busy {:.0}%",
-                    100.0 * busy
+                    "; {:.1} writes per commit, writer busy {:.0}% ({:.0}% checkpoints)",
+                    writer.units_per_commit,
+                    100.0 * writer.busy,
+                    100.0 * writer.checkpoints,
                 ));
             }
             print_row(load, connections, &figures, ratio);
@@ -319,13 +348,23 @@ async fn main() {
 }
 
 /// The server's SQLite commits so far, the units of work they wrote and the time its
-/// writer was held, from its `/metrics`: how large its groups are, and how busy.
+/// writer was held, in all and by checkpoints, from its `/metrics`: how large its
+/// groups are, and how busy.
 #[derive(Clone, Copy)]
 struct Commits {
     commits: f64,
     units: f64,
     busy_seconds: f64,
+    checkpoint_seconds: f64,
     at: Instant,
+}
+
+/// How SQLite's writer was used over a load.
+struct WriterUse {
+    units_per_commit: f64,
+    /// Shares of the wall clock the writer was held: in all, and by checkpoints.
+    busy: f64,
+    checkpoints: f64,
 }
 
 impl Commits {
@@ -347,20 +386,20 @@ impl Commits {
             commits: series("desk_sqlite_commit_units_count"),
             units: series("desk_sqlite_commit_units_sum"),
             busy_seconds: series("desk_sqlite_writer_busy_seconds_total"),
+            checkpoint_seconds: series("desk_sqlite_checkpoint_turn_seconds_total"),
             at: Instant::now(),
         }
     }
 
-    /// Units of work per commit since `before`, and the share of the time the writer
-    /// was held, if any commit (on PostgreSQL, none).
-    fn since(self, before: Self) -> Option<(f64, f64)> {
+    /// How the writer was used since `before`, if anything was committed (on
+    /// PostgreSQL, nothing is).
+    fn since(self, before: Self) -> Option<WriterUse> {
         let commits = self.commits - before.commits;
         let elapsed = self.at.duration_since(before.at).as_secs_f64();
-        (commits > 0.0).then(|| {
-            (
-                (self.units - before.units) / commits,
-                (self.busy_seconds - before.busy_seconds) / elapsed,
-            )
+        (commits > 0.0).then(|| WriterUse {
+            units_per_commit: (self.units - before.units) / commits,
+            busy: (self.busy_seconds - before.busy_seconds) / elapsed,
+            checkpoints: (self.checkpoint_seconds - before.checkpoint_seconds) / elapsed,
         })
     }
 }
@@ -392,6 +431,10 @@ fn print_row_named(name: &str, connections: usize, figures: &Figures, ratio: Str
         figures.cpu.per_request(),
         figures.cpu.cores(),
     );
+    // To stderr, as the server's process id: the table on stdout stays a table.
+    if let Some(error) = &figures.first_error {
+        eprintln!("{name}, {connections} connections, first error: {error}");
+    }
 }
 
 /// `connections` clients, each sending one request after another for [`measuring_time`].
@@ -421,7 +464,7 @@ async fn run(
             let (client, base) = (client.clone(), base.to_owned());
             tokio::spawn(async move {
                 let mut spread = Spread(0x9E37_79B9_7F4A_7C15 ^ ((worker as u64 + 1) * 7919));
-                let (mut latencies, mut errors) = (Vec::new(), 0);
+                let mut measured = Measured::default();
                 let mut n = 0;
                 while Instant::now() < deadline {
                     n += 1;
@@ -449,12 +492,17 @@ async fn run(
                     match request.send().await {
                         Ok(response) if response.status().is_success() => {
                             let _ = response.bytes().await;
-                            latencies.push(sent.elapsed());
+                            measured.answered(sent);
                         }
-                        _ => errors += 1,
+                        Ok(response) => {
+                            let status = response.status();
+                            let body = response.text().await.unwrap_or_default();
+                            measured.failed(|| format!("{status}: {body}"));
+                        }
+                        Err(error) => measured.failed(|| error.to_string()),
                     }
                 }
-                (latencies, errors)
+                measured
             })
         })
         .collect();
@@ -513,7 +561,7 @@ async fn raw_transactions(direct: &Direct, connections: usize, server: u32) -> F
             let direct = direct.clone();
             tokio::spawn(async move {
                 let mut spread = Spread(0x2545_F491_4F6C_DD1D ^ ((worker as u64 + 1) * 104_729));
-                let (mut latencies, mut errors) = (Vec::new(), 0);
+                let mut measured = Measured::default();
                 let mut n = 0;
                 while Instant::now() < deadline {
                     n += 1;
@@ -521,11 +569,11 @@ async fn raw_transactions(direct: &Direct, connections: usize, server: u32) -> F
                     let product = sku(spread.below(SKUS));
                     let orderid = format!("raw-{connections}-{worker}-{n}");
                     match direct.allocate(&product, &orderid).await {
-                        Ok(()) => latencies.push(sent.elapsed()),
-                        Err(_) => errors += 1,
+                        Ok(()) => measured.answered(sent),
+                        Err(error) => measured.failed(|| error.to_string()),
                     }
                 }
-                (latencies, errors)
+                measured
             })
         })
         .collect();

@@ -106,6 +106,9 @@ struct Counters {
     group_units: Histogram<{ GROUP_BUCKETS.len() }>,
     /// Time SQLite's writer was held, in nanoseconds.
     writer_busy: AtomicU64,
+    /// Checkpoints that took the writer's turn, and the time they held it (nanoseconds).
+    checkpoint_turns: AtomicU64,
+    checkpoint_turn_time: AtomicU64,
 }
 
 // Templates for the arrays below: each use is a new counter.
@@ -121,6 +124,8 @@ static COUNTERS: Counters = Counters {
     latency: Histogram::new(LATENCY_BUCKETS, 1e6),
     group_units: Histogram::new(GROUP_BUCKETS, 1.0),
     writer_busy: ZERO,
+    checkpoint_turns: ZERO,
+    checkpoint_turn_time: ZERO,
 };
 
 fn command_index(command: &Command) -> usize {
@@ -159,8 +164,22 @@ pub fn group_committed(units: usize) {
 /// SQLite's writer was held for `time`. Its share of the wall clock is how busy the
 /// writer is: under load, the rest is time it stood idle between holders.
 pub fn writer_held(time: Duration) {
-    let nanos = u64::try_from(time.as_nanos()).unwrap_or(u64::MAX);
-    COUNTERS.writer_busy.fetch_add(nanos, Ordering::Relaxed);
+    COUNTERS
+        .writer_busy
+        .fetch_add(nanos(time), Ordering::Relaxed);
+}
+
+/// A checkpoint held SQLite's writer for `time` to finish copying the log: part of
+/// the writer's busy time, which every write waits behind.
+pub fn checkpoint_turn(time: Duration) {
+    COUNTERS.checkpoint_turns.fetch_add(1, Ordering::Relaxed);
+    COUNTERS
+        .checkpoint_turn_time
+        .fetch_add(nanos(time), Ordering::Relaxed);
+}
+
+fn nanos(time: Duration) -> u64 {
+    u64::try_from(time.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// Everything counted so far, and `backlog` (rows waiting in each outbox table), in
@@ -206,6 +225,16 @@ pub fn render(backlog: &[(&str, i64)]) -> String {
         "counter",
         "Time SQLite's writer was held: by units of work, other writers and checkpoints.",
     );
+    family(
+        "desk_sqlite_checkpoint_turns_total",
+        "counter",
+        "Checkpoints that held SQLite's writer to finish copying its log.",
+    );
+    family(
+        "desk_sqlite_checkpoint_turn_seconds_total",
+        "counter",
+        "Time checkpoints held SQLite's writer.",
+    );
     for (command, outcomes) in COMMANDS.iter().zip(&COUNTERS.commands) {
         for (outcome, counter) in OUTCOMES.iter().zip(outcomes) {
             let _ = writeln!(
@@ -243,6 +272,16 @@ pub fn render(backlog: &[(&str, i64)]) -> String {
         out,
         "desk_sqlite_writer_busy_seconds_total {}",
         load(&COUNTERS.writer_busy) as f64 / 1e9
+    );
+    let _ = writeln!(
+        out,
+        "desk_sqlite_checkpoint_turns_total {}",
+        load(&COUNTERS.checkpoint_turns)
+    );
+    let _ = writeln!(
+        out,
+        "desk_sqlite_checkpoint_turn_seconds_total {}",
+        load(&COUNTERS.checkpoint_turn_time) as f64 / 1e9
     );
     out
 }

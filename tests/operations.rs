@@ -43,6 +43,7 @@ const REQUESTS: &str = "desk_http_request_duration_seconds_count";
 const COMMITS: &str = "desk_sqlite_commit_units_count";
 const COMMITTED_UNITS: &str = "desk_sqlite_commit_units_sum";
 const WRITER_BUSY: &str = "desk_sqlite_writer_busy_seconds_total";
+const CHECKPOINT_TURNS: &str = "desk_sqlite_checkpoint_turns_total";
 
 #[tokio::test]
 async fn metrics_count_commands_requests_and_the_outbox() {
@@ -88,6 +89,7 @@ async fn metrics_count_commands_requests_and_the_outbox() {
     if app.db().is_postgres() {
         assert_eq!(committed(COMMITS), 0.0);
         assert_eq!(committed(WRITER_BUSY), 0.0);
+        assert_eq!(committed(CHECKPOINT_TURNS), 0.0);
     } else {
         assert!(committed(COMMITS) >= 1.0);
         assert!(committed(COMMITTED_UNITS) >= 2.0);

@@ -11,13 +11,14 @@
 
 use std::path::Path;
 use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::Mutex;
 
 use super::writer::{Turn, Writer, Writing};
 use crate::adapters::StoreError;
+use crate::metrics;
 
 /// How often the thread copies the log.
 const PAUSE: Duration = Duration::from_millis(20);
@@ -55,7 +56,9 @@ fn run(connection: &Connection, writer: &Weak<Mutex<Writing>>) {
         // restarts at the next write: an idle server's turn is not taken.
         if now.is_some_and(|(log, _)| log >= LONG_LOG) && now != before {
             let _turn = Turn::block_for(&writer);
+            let copying = Instant::now();
             checkpoint(connection, &mut failing);
+            metrics::checkpoint_turn(copying.elapsed());
         }
         before = now;
     }
