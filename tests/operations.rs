@@ -7,6 +7,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::http::{App, Reply};
+use common::metric;
 use serde_json::json;
 
 async fn get(app: &App, path: &str, request_id: Option<&str>) -> Reply {
@@ -25,16 +26,6 @@ async fn post(app: &App, path: &str, body: serde_json::Value) -> Reply {
             .unwrap(),
     )
     .await
-}
-
-/// The value of the series `name` (labels included) in a `/metrics` answer.
-fn value(metrics: &str, name: &str) -> f64 {
-    metrics
-        .lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
-        .unwrap_or_else(|| panic!("no {name} in\n{metrics}"))
-        .parse()
-        .unwrap()
 }
 
 const ALLOCATED: &str = "desk_commands_total{command=\"allocate\",outcome=\"done\"}";
@@ -75,17 +66,17 @@ async fn metrics_count_commands_requests_and_the_outbox() {
 
     // Counters are the process's: other tests running alongside add to them too.
     let after = get(&app, "/metrics", None).await.body;
-    assert!(value(&after, ALLOCATED) >= value(&before.body, ALLOCATED) + 1.0);
-    assert!(value(&after, REFUSED) >= value(&before.body, REFUSED) + 1.0);
-    assert!(value(&after, REQUESTS) >= value(&before.body, REQUESTS) + 4.0);
+    assert!(metric(&after, ALLOCATED) >= metric(&before.body, ALLOCATED) + 1.0);
+    assert!(metric(&after, REFUSED) >= metric(&before.body, REFUSED) + 1.0);
+    assert!(metric(&after, REQUESTS) >= metric(&before.body, REQUESTS) + 4.0);
     assert_eq!(
-        value(&after, "desk_outbox_backlog{table=\"read_model_updates\"}"),
+        metric(&after, "desk_outbox_backlog{table=\"read_model_updates\"}"),
         0.0
     );
     assert!(after.contains("# TYPE desk_http_request_duration_seconds histogram"));
     // The batch and the allocation were units of work, each committed by SQLite's
     // writer, alone or in a group; PostgreSQL commits each on a connection of the pool.
-    let committed = |series| value(&after, series) - value(&before.body, series);
+    let committed = |series| metric(&after, series) - metric(&before.body, series);
     if app.db().is_postgres() {
         assert_eq!(committed(COMMITS), 0.0);
         assert_eq!(committed(WRITER_BUSY), 0.0);

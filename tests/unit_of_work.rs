@@ -431,7 +431,12 @@ async fn the_log_stays_short_under_steady_writes() {
         .await
         .unwrap();
     }
-    let turns = || checkpoint_turns(&allocation_desk::metrics::render(&[]));
+    let turns = || {
+        metric(
+            &allocation_desk::metrics::render(&[]),
+            "desk_sqlite_checkpoint_turns_total",
+        )
+    };
     let turns_before = turns();
 
     let writers: Vec<_> = (0..8)
@@ -460,13 +465,4 @@ async fn the_log_stays_short_under_steady_writes() {
     );
     let bytes = std::fs::metadata(&log).unwrap().len();
     assert!(bytes < 100 << 20, "the log has grown to {bytes} bytes");
-}
-
-/// The checkpoints so far that took SQLite's writer's turn, from the metrics' text.
-fn checkpoint_turns(metrics: &str) -> u64 {
-    metrics
-        .lines()
-        .find_map(|line| line.strip_prefix("desk_sqlite_checkpoint_turns_total "))
-        .and_then(|count| count.parse().ok())
-        .expect("the checkpoint turns in the metrics")
 }

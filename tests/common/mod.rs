@@ -26,6 +26,16 @@ use leptos_axum::AxumRouteListing;
 use sqlx::{AnyConnection, Connection, Executor};
 use tempfile::TempDir;
 
+/// The value of the series `name` (labels included) in a `/metrics` answer.
+pub fn metric(metrics: &str, name: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("no {name} in\n{metrics}"))
+        .parse()
+        .unwrap()
+}
+
 /// Found once for the whole test process: see `entrypoints::page_routes`.
 static PAGE_ROUTES: LazyLock<Vec<AxumRouteListing>> =
     LazyLock::new(allocation_desk::entrypoints::page_routes);
