@@ -68,7 +68,7 @@ pub async fn bootstrap(config: &Config) -> Result<Services, BootstrapError> {
             let client = redis_client(url)?;
             let wake = Arc::new(Notify::new());
             bus = bus.publishing_events(Arc::clone(&wake));
-            let publisher = RedisPublisher::new(client.clone());
+            let publisher = RedisPublisher::new(client.clone())?;
             tokio::spawn(outbox::relay(store.clone(), publisher, wake));
             Some(client)
         }

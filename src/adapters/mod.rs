@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod notifications;
 pub mod outbox;
 pub mod read_model;
+pub mod redis_connection;
 pub mod redis_events;
 pub mod redis_read_model;
 pub mod repository;

@@ -75,18 +75,17 @@ pub async fn publish_pending(
         if claimed.rows.is_empty() {
             return Ok(());
         }
-        let mut connection = publisher.connect().await?;
-        let mut published = Vec::new();
-        for message in &claimed.rows {
-            let sent =
-                RedisPublisher::publish(&mut connection, &message.channel, &message.payload).await;
-            if let Err(error) = sent {
-                // Keep what went out; the rest waits for Redis.
-                claimed.finish(&published).await?;
-                return Err(error.into());
-            }
-            published.push((message.id, Outcome::Sent));
-        }
+        let messages = claimed
+            .rows
+            .iter()
+            .map(|message| (message.channel.as_str(), message.payload.as_str()));
+        // Nothing is marked sent unless all went out; some may be published twice.
+        publisher.publish_all(messages).await?;
+        let published: Vec<_> = claimed
+            .rows
+            .iter()
+            .map(|message| (message.id, Outcome::Sent))
+            .collect();
         claimed.finish(&published).await?;
     }
 }

@@ -1,7 +1,8 @@
 //! Redis pub/sub: where the service's external events go out.
 
-use redis::AsyncCommands;
-use redis::aio::MultiplexedConnection;
+use redis::aio::ConnectionManager;
+
+use super::redis_connection::kept_connection;
 
 /// The channel every `Allocated` event is published on.
 pub const LINE_ALLOCATED: &str = "line_allocated";
@@ -9,27 +10,31 @@ pub const LINE_ALLOCATED: &str = "line_allocated";
 /// The channel the service takes "change batch quantity" commands from.
 pub const CHANGE_BATCH_QUANTITY: &str = "change_batch_quantity";
 
+/// Publishes on one connection kept for the life of the process: a connection per
+/// round of publishing cost a connect and a handshake with Redis for every few
+/// messages.
 #[derive(Clone)]
 pub struct RedisPublisher {
-    client: redis::Client,
+    connection: ConnectionManager,
 }
 
 impl RedisPublisher {
-    pub fn new(client: redis::Client) -> Self {
-        Self { client }
+    pub fn new(client: redis::Client) -> redis::RedisResult<Self> {
+        Ok(Self {
+            connection: kept_connection(client)?,
+        })
     }
 
-    /// A connection for one round of publishing. None is kept between rounds, so the
-    /// next round reconnects by itself after a Redis restart.
-    pub async fn connect(&self) -> redis::RedisResult<MultiplexedConnection> {
-        self.client.get_multiplexed_async_connection().await
-    }
-
-    pub async fn publish(
-        connection: &mut MultiplexedConnection,
-        channel: &str,
-        payload: &str,
+    /// Publishes each `(channel, payload)` in order, all in one round trip. On an error
+    /// any of them may have gone out: the caller publishes them all again later.
+    pub async fn publish_all<'a>(
+        &self,
+        messages: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> redis::RedisResult<()> {
-        connection.publish::<_, _, ()>(channel, payload).await
+        let mut pipeline = redis::pipe();
+        for (channel, payload) in messages {
+            pipeline.publish(channel, payload).ignore();
+        }
+        pipeline.query_async(&mut self.connection.clone()).await
     }
 }

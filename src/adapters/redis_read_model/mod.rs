@@ -21,25 +21,22 @@ mod rebuild;
 mod relay;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::NaiveDate;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 
 pub use rebuild::{BatchState, LineState};
 pub use relay::{keep_projecting, project_pending};
 
 use super::StoreError;
+use super::redis_connection::kept_connection;
 use crate::domain::model::OrderLine;
 use crate::domain::values::{BatchRef, Quantity, Sku};
 
 /// Joins the parts of composite keys, fields and members. Identifiers never contain
 /// control characters (see `domain::values`), so it cannot be confused with their text.
 pub const SEPARATOR: char = '\u{1f}';
-
-/// How long a Redis command may take before the caller gives up on it.
-const TIMEOUT: Duration = Duration::from_secs(2);
 
 impl From<redis::RedisError> for StoreError {
     fn from(error: redis::RedisError) -> Self {
@@ -138,12 +135,8 @@ pub struct RedisReadModel {
 impl RedisReadModel {
     /// Connects on first use, so a server may start while Redis is still down.
     pub fn new(client: redis::Client, prefix: &str) -> redis::RedisResult<Self> {
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(TIMEOUT))
-            .set_response_timeout(Some(TIMEOUT))
-            .set_number_of_retries(1);
         Ok(Self {
-            connection: ConnectionManager::new_lazy_with_config(client, config)?,
+            connection: kept_connection(client)?,
             prefix: prefix.into(),
             apply: Arc::new(redis::Script::new(include_str!("apply.lua"))),
         })
