@@ -245,6 +245,25 @@ async fn updates_applied_twice_or_out_of_order_end_the_same() {
     );
 }
 
+#[tokio::test]
+async fn the_relay_takes_out_what_the_commands_applied_without_applying_it_again() {
+    let db = TestDb::new().await;
+    let services = db.services_in(ReadModelStore::Redis).await;
+    run_scenario(&services).await;
+    // Each command applied its own updates. The lines' states taken away behind the
+    // relay's back show whether it applies them again: each line update sets its own.
+    let model = read_model(&db);
+    let gone = model.key("lines");
+    let mut redis = model.connection();
+    let removed: i64 = redis.del(&gone).await.unwrap();
+    assert_eq!(removed, 1, "the scenario allocates lines");
+
+    project_pending(&services.store, &model).await.unwrap();
+    assert_eq!(db.count("read_model_updates").await, 0);
+    let exists: bool = redis.exists(&gone).await.unwrap();
+    assert!(!exists, "the relay applied the commands' updates again");
+}
+
 /// Services whose read models are in a Redis that does not answer.
 async fn services_without_redis(db: &TestDb) -> Services {
     bootstrap(&Config {

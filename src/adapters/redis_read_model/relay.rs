@@ -23,6 +23,8 @@ pub async fn keep_projecting(store: SqlStore, model: RedisReadModel) {
 
 /// Applies every update recorded so far, and takes it out of the outbox.
 pub async fn project_pending(store: &SqlStore, model: &RedisReadModel) -> Result<(), RelayError> {
+    // Most were applied by the transactions that recorded them.
+    store.forget_applied_updates().await?;
     loop {
         let claimed = store.claim_read_model_updates(BATCH).await?;
         if claimed.rows.is_empty() {

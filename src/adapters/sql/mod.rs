@@ -30,6 +30,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor as _};
 
+use self::outbox::AppliedUpdates;
 use self::postgres::Connections;
 use self::products::Products;
 use self::relay_lock::RelayLocks;
@@ -162,8 +163,11 @@ pub struct SqlStore {
     /// lent without a ping as they come back.
     reader: Reader,
     /// Set when the read models live in Redis: transactions then record read-model
-    /// updates in the outbox and apply them there, instead of writing SQL views.
+    /// updates in the outbox as well as writing the SQL views, and apply them there.
     redis_read_model: Option<RedisReadModel>,
+    /// The outbox's read-model updates this process's transactions applied to Redis
+    /// themselves, for the relay to take out without applying them again.
+    applied_updates: AppliedUpdates,
     /// Products as last loaded or committed here, read again only once changed.
     products: Arc<Products>,
 }
@@ -211,6 +215,7 @@ impl SqlStore {
             relay_locks,
             reader,
             redis_read_model: None,
+            applied_updates: AppliedUpdates::default(),
             products: Arc::default(),
         })
     }
@@ -262,6 +267,7 @@ impl Store for SqlStore {
             projection: self.redis_read_model.clone().map(|redis| Projection {
                 redis,
                 recorded: Vec::new(),
+                applied: self.applied_updates.clone(),
             }),
             products: Arc::clone(&self.products),
             saved: Vec::new(),
@@ -372,6 +378,7 @@ pub struct SqlTransaction {
 struct Projection {
     redis: RedisReadModel,
     recorded: Vec<(i64, Update)>,
+    applied: AppliedUpdates,
 }
 
 #[async_trait]
@@ -412,11 +419,20 @@ impl StoreTransaction for SqlTransaction {
         writes
             .commit(|| saved.into_iter().for_each(|product| products.hold(product)))
             .await?;
-        if let Some(Projection { redis, recorded }) = projection
-            && let Err(error) = redis.apply(&recorded).await
+        if let Some(Projection {
+            redis,
+            recorded,
+            applied,
+        }) = projection
         {
-            // Committed all the same: the relay applies the updates when Redis is back.
-            tracing::warn!(%error, "read models in Redis are behind until the relay catches up");
+            match redis.apply(&recorded).await {
+                Ok(()) => applied.add(recorded.iter().map(|(id, _)| *id)),
+                // Committed all the same: the relay applies the updates when Redis is back.
+                Err(error) => tracing::warn!(
+                    %error,
+                    "read models in Redis are behind until the relay catches up"
+                ),
+            }
         }
         Ok(())
     }

@@ -1,6 +1,8 @@
 //! The outbox tables: messages for Redis, e-mail for SMTP, and (with the read models
 //! in Redis) read-model updates. Rows handled are deleted, so the tables stay small.
 
+use std::sync::{Arc, Mutex};
+
 use async_trait::async_trait;
 
 use super::relay_lock::RelayLock;
@@ -79,6 +81,28 @@ const READ_MODEL_UPDATES: Queue = Queue {
     give_up: None,
     delivery: Delivery::ReadModelUpdate,
 };
+
+/// The ids of read-model updates already applied to Redis, still in the outbox. Only
+/// a hint: an id lost (a crash, a failed delete) leaves its row for the relay to
+/// apply again, which is harmless.
+#[derive(Clone, Default)]
+pub(super) struct AppliedUpdates(Arc<Mutex<Vec<i64>>>);
+
+impl AppliedUpdates {
+    pub(super) fn add(&self, ids: impl IntoIterator<Item = i64>) {
+        self.ids().extend(ids);
+    }
+
+    fn take(&self) -> Vec<i64> {
+        std::mem::take(&mut *self.ids())
+    }
+
+    fn ids(&self) -> std::sync::MutexGuard<'_, Vec<i64>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
 
 /// How many rows one statement marks: one statement text per table, whatever the
 /// number of rows, so each stays prepared.
@@ -239,6 +263,21 @@ impl SqlStore {
                     Err(_) => Err(super::corrupt("read-model update", payload)),
                 },
             )
+    }
+
+    /// Takes out of the outbox the read-model updates that this process's transactions
+    /// applied to Redis themselves: the relay need not read and apply them again.
+    pub async fn forget_applied_updates(&self) -> Result<(), StoreError> {
+        let ids = self.applied_updates.take();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut writes = self.begin_unit_writes().await?;
+        let delete = format!("DELETE FROM {}", READ_MODEL_UPDATES.table);
+        READ_MODEL_UPDATES.mark(&mut writes, &delete, &ids).await?;
+        writes.commit(|| ()).await?;
+        metrics::delivered(READ_MODEL_UPDATES.delivery, ids.len());
+        Ok(())
     }
 
     /// How many entries wait in each outbox table.
