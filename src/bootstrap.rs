@@ -1,10 +1,13 @@
 //! Composition root: builds the message bus and the views over the configured store,
 //! and the relays that carry the outbox out: to Redis (events and, with
 //! `READ_MODEL=redis`, the read models) and to the SMTP server, when configured.
+//! The relays live as long as the services: each holds the store, and with it the
+//! database's connections.
 
 use std::sync::Arc;
 
 use tokio::sync::Notify;
+use tokio::task::AbortHandle;
 
 use crate::adapters::notifications::{Mailer, mail_relay, mailbox};
 use crate::adapters::outbox;
@@ -47,17 +50,39 @@ pub struct ServicesInner {
     pub anonymous_api_role: Option<Role>,
     /// Whether session cookies are HTTPS-only.
     pub secure_cookies: bool,
+    _relays: Relays,
+}
+
+/// The relays started for these services, stopped when the services are dropped. A
+/// relay stopped halfway through a round has marked nothing sent that was not: the
+/// next relay over the outbox sends it, as after a crash.
+#[derive(Default)]
+struct Relays(Vec<AbortHandle>);
+
+impl Relays {
+    fn start(&mut self, relay: impl Future<Output = ()> + Send + 'static) {
+        self.0.push(tokio::spawn(relay).abort_handle());
+    }
+}
+
+impl Drop for Relays {
+    fn drop(&mut self) {
+        for relay in &self.0 {
+            relay.abort();
+        }
+    }
 }
 
 pub type BootstrapError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Opens the store and wires the bus. With Redis or SMTP, also starts their relays,
-/// which run for the life of the process.
+/// which run as long as the services.
 pub async fn bootstrap(config: &Config) -> Result<Services, BootstrapError> {
     let (store, read_model) = open_store(config).await?;
+    let mut relays = Relays::default();
     let views = match &read_model {
         Some(model) => {
-            tokio::spawn(keep_projecting(store.clone(), model.clone()));
+            relays.start(keep_projecting(store.clone(), model.clone()));
             Views::redis(model.clone())
         }
         None => Views::sql(store.reader()),
@@ -69,7 +94,7 @@ pub async fn bootstrap(config: &Config) -> Result<Services, BootstrapError> {
             let wake = Arc::new(Notify::new());
             bus = bus.publishing_events(Arc::clone(&wake));
             let publisher = RedisPublisher::new(client.clone())?;
-            tokio::spawn(outbox::relay(store.clone(), publisher, wake));
+            relays.start(outbox::relay(store.clone(), publisher, wake));
             Some(client)
         }
         None => None,
@@ -80,7 +105,7 @@ pub async fn bootstrap(config: &Config) -> Result<Services, BootstrapError> {
         mailbox(&config.stock_email).map_err(|e| format!("bad STOCK_EMAIL: {e}"))?;
         let wake = Arc::new(Notify::new());
         bus = bus.mailing_stock_team(config.stock_email.clone(), Arc::clone(&wake));
-        tokio::spawn(mail_relay(store.clone(), mailer, wake));
+        relays.start(mail_relay(store.clone(), mailer, wake));
     }
     if let Some(role) = config.anonymous_api_role {
         tracing::warn!(
@@ -92,6 +117,7 @@ pub async fn bootstrap(config: &Config) -> Result<Services, BootstrapError> {
         staff: Staff::new(Arc::new(store.clone()), config.session_idle),
         anonymous_api_role: config.anonymous_api_role,
         secure_cookies: config.secure_cookies,
+        _relays: relays,
         views,
         reports: Reports::new(store.read_pool().clone()),
         bus: Arc::new(bus),

@@ -392,3 +392,49 @@ async fn a_rebuild_waits_for_the_read_model_relay() {
     rebuild.await.unwrap().unwrap();
     assert_eq!(db.count("read_model_updates").await, 0);
 }
+
+/// Services dropped stop their relays, which hold the store: before, every services
+/// built and dropped kept its database connections open, and a test suite on
+/// PostgreSQL was refused clients past the server's hundredth.
+#[tokio::test]
+async fn dropped_services_let_go_of_the_database() {
+    let db = TestDb::new().await;
+    let mut config = db.config(ReadModelStore::Redis);
+    let name = format!("desk-drop-{}", std::process::id());
+    if db.is_postgres() {
+        config.database_url = format!("{}&application_name={name}", db.url);
+    }
+    let services = bootstrap(&config).await.unwrap();
+    run_scenario(&services).await;
+    assert!(connections_open(&db, &name).await > 0);
+    drop(services);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while connections_open(&db, &name).await > 0 {
+        assert!(Instant::now() < deadline, "connections still open");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// On SQLite, this process's descriptors of the database file, its log and its shared
+/// memory; on PostgreSQL, the sessions called `name`.
+async fn connections_open(db: &TestDb, name: &str) -> usize {
+    if db.is_postgres() {
+        let store = db.store().await;
+        let sessions: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1")
+                .bind(name)
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        return usize::try_from(sessions).unwrap();
+    }
+    let file = db
+        .url
+        .trim_start_matches("sqlite://")
+        .trim_end_matches("?mode=rwc");
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|entry| std::fs::read_link(entry.ok()?.path()).ok())
+        .filter(|target| target.to_string_lossy().starts_with(file))
+        .count()
+}

@@ -1,4 +1,4 @@
-//! The connection each Redis adapter keeps for the life of the process.
+//! The connection each Redis adapter keeps for as long as it lives.
 
 use std::time::Duration;
 

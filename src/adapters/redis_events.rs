@@ -10,7 +10,7 @@ pub const LINE_ALLOCATED: &str = "line_allocated";
 /// The channel the service takes "change batch quantity" commands from.
 pub const CHANGE_BATCH_QUANTITY: &str = "change_batch_quantity";
 
-/// Publishes on one connection kept for the life of the process: a connection per
+/// Publishes on one connection, kept as long as the publisher: a connection per
 /// round of publishing cost a connect and a handshake with Redis for every few
 /// messages.
 #[derive(Clone)]
