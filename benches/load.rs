@@ -27,6 +27,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use allocation_desk::adapters::sql::SqlStore;
 use allocation_desk::bootstrap::open_store;
 use allocation_desk::config::{Config, ReadModelStore};
 use allocation_desk::domain::staff::{Actor, Role};
@@ -273,6 +274,9 @@ async fn main() {
     };
 
     let direct = Direct::open(&url, store.pool());
+    // The store's checkpoint thread would go on copying the log beside the server's
+    // own, on the same two cores: 7% of a core during the server's writes.
+    drop(store);
     let mut server = Server::start(&config);
     let base = server.base.clone();
     let peak = Arc::new(PeakMemory::default());
@@ -513,8 +517,11 @@ async fn run(
 #[derive(Clone)]
 enum Direct {
     /// One connection, run in place by whoever holds its turn, and mapping the file, as
-    /// the server's writer.
-    Sqlite(Arc<Mutex<rusqlite::Connection>>),
+    /// the server's writer; `url` is the file's.
+    Sqlite {
+        connection: Arc<Mutex<rusqlite::Connection>>,
+        url: String,
+    },
     /// The pool, as the server's.
     Postgres(AnyPool),
 }
@@ -532,7 +539,19 @@ impl Direct {
                  PRAGMA mmap_size = 1073741824;",
             )
             .expect("settings");
-        Self::Sqlite(Arc::new(Mutex::new(connection)))
+        Self::Sqlite {
+            connection: Arc::new(Mutex::new(connection)),
+            url: url.to_owned(),
+        }
+    }
+
+    /// On SQLite, a store open while the direct transaction runs: its checkpoint thread
+    /// copies the log beside the writes, as the server's does beside its writer.
+    async fn checkpointing(&self) -> Option<SqlStore> {
+        match self {
+            Self::Sqlite { url, .. } => Some(SqlStore::connect(url).await.expect("the store")),
+            Self::Postgres(_) => None,
+        }
     }
 
     async fn allocate(
@@ -541,8 +560,8 @@ impl Direct {
         orderid: &str,
     ) -> Result<(), Box<dyn std::error::Error>> {
         match self {
-            Self::Sqlite(writer) => Ok(allocate_in_place(
-                &mut *writer.lock().await,
+            Self::Sqlite { connection, .. } => Ok(allocate_in_place(
+                &mut *connection.lock().await,
                 product,
                 orderid,
             )?),
@@ -554,6 +573,7 @@ impl Direct {
 /// The allocation's transaction without the server: read the product and its batches,
 /// insert the line, bump the version, commit; `connections` at a time for [`measuring_time`].
 async fn raw_transactions(direct: &Direct, connections: usize, server: u32) -> Figures {
+    let _checkpoints = direct.checkpointing().await;
     let started = Started::now(server);
     let deadline = started.at + measuring_time();
     let workers: Vec<_> = (0..connections)
