@@ -274,8 +274,8 @@ async fn main() {
     };
 
     let direct = Direct::open(&url, store.pool());
-    // The store's checkpoint thread would go on copying the log beside the server's
-    // own, on the same two cores: 7% of a core during the server's writes.
+    // On SQLite the store's checkpoint thread would go on copying the log beside the
+    // server's own, on the same two cores: 7% of a core during the server's writes.
     drop(store);
     let mut server = Server::start(&config);
     let base = server.base.clone();
