@@ -72,8 +72,11 @@ fn run(connection: &Connection, database: &File, writer: &Weak<Mutex<Writing>>) 
         let now = checkpoint(connection, &mut failing);
         // A log that has not moved since the last round is copied to its end and
         // restarts at the next write: an idle server's turn is not taken.
-        if now.is_some_and(|(log, _)| log >= LONG_LOG) && now != before {
-            catch_up(connection, database, now, &mut failing);
+        if let Some((log, copied)) = now
+            && log >= LONG_LOG
+            && now != before
+        {
+            catch_up(connection, database, copied, &mut failing);
             let _turn = Turn::block_for(&writer);
             let copying = Instant::now();
             checkpoint(connection, &mut failing);
@@ -84,12 +87,12 @@ fn run(connection: &Connection, database: &File, writer: &Weak<Mutex<Writing>>) 
 }
 
 /// Syncs the database file and copies the log again, round after round, until a round
-/// copies few pages: the pages the turn's copy then syncs. `last` is the last copy's
-/// outcome.
+/// copies few pages: the pages the turn's copy then syncs. `copied` is how much of the
+/// log the last copy left copied.
 fn catch_up(
     connection: &Connection,
     database: &File,
-    mut last: Option<(i64, i64)>,
+    mut copied: i64,
     failing: &mut Option<String>,
 ) {
     for _ in 0..CATCH_UP_ROUNDS {
@@ -97,12 +100,12 @@ fn catch_up(
             report(failing, error.to_string());
             return;
         }
-        let Some(now) = checkpoint(connection, failing) else {
+        let Some((_, now)) = checkpoint(connection, failing) else {
             return;
         };
-        let copied = now.1 - last.map_or(0, |(_, copied)| copied);
-        last = Some(now);
-        if copied < FEW_PAGES {
+        let round = now - copied;
+        copied = now;
+        if round < FEW_PAGES {
             return;
         }
     }
