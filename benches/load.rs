@@ -516,8 +516,9 @@ async fn run(
 /// Where the direct transaction runs: the way the server's units of work write.
 #[derive(Clone)]
 enum Direct {
-    /// One connection, run in place by whoever holds its turn, and mapping the file, as
-    /// the server's writer; `url` is the file's.
+    /// One connection, run in place by whoever holds its turn, as the server's writer,
+    /// but mapping the file: the fastest way SQLite reads it, which the server gives up
+    /// for its memory (docs/benchmarks.md, "Memory"); `url` is the file's.
     Sqlite {
         connection: Arc<Mutex<rusqlite::Connection>>,
         url: String,

@@ -110,12 +110,11 @@ fn pool_options(backend: Backend, side: Side) -> AnyPoolOptions {
     // writer's thread takes them (`checkpoint`).
     const SETTINGS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0;";
-    // Readers read the file through memory mapped (up to 1 GiB), shared by all of
-    // them, instead of copying pages with read calls into a cache each: reads +30%.
-    // Not the pool's writers: SQLite unmaps a connection's file at its next
-    // transaction after another connection's commit, so writers taking turns would
-    // each map it anew (measured: a sixth of their rate, when commands used them).
-    const READER: &str = "PRAGMA mmap_size = 1073741824; PRAGMA query_only = ON;";
+    // No connection maps the file: reading it mapped is faster (a read took a fifth
+    // less CPU), but the server's resident memory then counts every page read once
+    // per connection that mapped it, growing with the file (docs/benchmarks.md,
+    // "Memory"). Through read calls, each connection holds its page cache alone.
+    const READER: &str = "PRAGMA query_only = ON;";
     pool.after_connect(move |connection, _| {
         Box::pin(async move {
             connection.execute(SETTINGS).await?;

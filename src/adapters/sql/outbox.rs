@@ -152,8 +152,7 @@ enum Hold {
     Locked(UnitWrites),
     /// SQLite: the table's relay lock. The rows are marked in a transaction of the
     /// store's own, on the writer, as units of work write: through another
-    /// connection, each claim made the writer's next transaction drop its cache and
-    /// its mapping of the file.
+    /// connection, each claim made the writer's next transaction drop its cache.
     Relay { store: SqlStore, lock: RelayLock },
     /// SQLite: nothing claimed, another relay holding the table's lock.
     Nothing,

@@ -2,7 +2,7 @@
 //! [`super::postgres`]); on SQLite connections of their own, which run a query in
 //! place, on the task's own thread.
 //!
-//! A view's query takes microseconds on SQLite, against the file mapped in memory;
+//! A view's query takes microseconds on SQLite, against its page cache;
 //! sqlx would hand it to the connection's worker thread and wake the task when the
 //! rows came back, which cost more than the query (profiled under reads: `futex` and
 //! the scheduler's task switches).
@@ -87,10 +87,10 @@ impl Readers {
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        // Mapped, as the pool's readers (see `pool_options`). In WAL mode a reader
+        // Not mapped, as the pool's readers (see `pool_options`). In WAL mode a reader
         // never waits for the writer; a short busy timeout covers SQLite's rare waits
         // (a checkpoint resetting the log) without holding the thread for long.
-        connection.execute_batch("PRAGMA mmap_size = 1073741824; PRAGMA busy_timeout = 100;")?;
+        connection.execute_batch("PRAGMA busy_timeout = 100;")?;
         connection.set_prepared_statement_cache_capacity(32);
         Ok(connection)
     }

@@ -85,17 +85,16 @@ pub(super) fn open(path: &Path) -> Result<Writer, StoreError> {
     // single-threaded runtime the one that would finish the transaction it waits for.
     // Waiting for another writer is done in `begin` instead, asleep as a task.
     connection.busy_timeout(Duration::ZERO)?;
-    // As sqlx's connections (`pool_options`). The file is mapped, as the readers map
-    // it: the writer reads each product it changes, and with a cache of its own it
-    // copied pages in by read calls (a sixth of its time). Its own commits keep the
-    // mapping; only another connection's drop it.
+    // As sqlx's connections (`pool_options`). The file is not mapped: the products are
+    // cached (`PRODUCT_CACHE_MB`), so the writer reads few pages, as fast through its
+    // page cache, and a mapping would hold every page it ever read in the server's
+    // resident memory (docs/benchmarks.md, "Memory").
     // Its commits take no checkpoints: a thread of their own does (`checkpoint`).
     // A unit of work's savepoint keeps the pages it changes as they were, to undo them:
     // in memory, not in a temporary file (profiled: an eighth of a write).
     connection.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-         PRAGMA mmap_size = 1073741824; PRAGMA wal_autocheckpoint = 0; \
-         PRAGMA temp_store = MEMORY;",
+         PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY;",
     )?;
     // Every statement a unit of work runs stays prepared.
     connection.set_prepared_statement_cache_capacity(64);
