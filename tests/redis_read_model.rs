@@ -7,6 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use allocation_desk::adapters::redis_read_model::{RedisReadModel, Update, project_pending};
+use allocation_desk::adapters::sql::SqlStore;
 use allocation_desk::bootstrap::{Services, bootstrap, open_store};
 use allocation_desk::config::{Config, ReadModelStore};
 use allocation_desk::domain::commands::Deallocate;
@@ -406,35 +407,61 @@ async fn dropped_services_let_go_of_the_database() {
     }
     let services = bootstrap(&config).await.unwrap();
     run_scenario(&services).await;
-    assert!(connections_open(&db, &name).await > 0);
+    let connections = Connections::watch(&db, &name).await;
+    assert!(connections.open().await > 0);
     drop(services);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while connections_open(&db, &name).await > 0 {
+    while connections.open().await > 0 {
         assert!(Instant::now() < deadline, "connections still open");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
-/// On SQLite, this process's descriptors of the database file, its log and its shared
-/// memory; on PostgreSQL, the sessions called `name`.
-async fn connections_open(db: &TestDb, name: &str) -> usize {
-    if db.is_postgres() {
-        let store = db.store().await;
-        let sessions: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1")
+/// The connections a process has open to the database.
+enum Connections {
+    /// PostgreSQL: the sessions called by the name, counted through one store of the
+    /// test's own, opened once.
+    Sessions { store: SqlStore, name: String },
+    /// SQLite: this process's descriptors of the database file, its log and its shared
+    /// memory, whose paths start with this (a store of the test's own would add its
+    /// descriptors).
+    Descriptors { file: String },
+}
+
+impl Connections {
+    async fn watch(db: &TestDb, name: &str) -> Self {
+        if db.is_postgres() {
+            return Self::Sessions {
+                store: db.store().await,
+                name: name.to_owned(),
+            };
+        }
+        let file = db
+            .url
+            .trim_start_matches("sqlite://")
+            .trim_end_matches("?mode=rwc");
+        Self::Descriptors {
+            file: file.to_owned(),
+        }
+    }
+
+    async fn open(&self) -> usize {
+        match self {
+            Self::Sessions { store, name } => {
+                let sessions: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+                )
                 .bind(name)
                 .fetch_one(store.pool())
                 .await
                 .unwrap();
-        return usize::try_from(sessions).unwrap();
+                usize::try_from(sessions).unwrap()
+            }
+            Self::Descriptors { file } => std::fs::read_dir("/proc/self/fd")
+                .unwrap()
+                .filter_map(|entry| std::fs::read_link(entry.ok()?.path()).ok())
+                .filter(|target| target.to_string_lossy().starts_with(file.as_str()))
+                .count(),
+        }
     }
-    let file = db
-        .url
-        .trim_start_matches("sqlite://")
-        .trim_end_matches("?mode=rwc");
-    std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .filter_map(|entry| std::fs::read_link(entry.ok()?.path()).ok())
-        .filter(|target| target.to_string_lossy().starts_with(file))
-        .count()
 }
