@@ -86,9 +86,10 @@ pub(super) fn open(path: &Path) -> Result<Writer, StoreError> {
     // Waiting for another writer is done in `begin` instead, asleep as a task.
     connection.busy_timeout(Duration::ZERO)?;
     // As sqlx's connections (`pool_options`). The file is not mapped: the products are
-    // cached (`PRODUCT_CACHE_MB`), so the writer reads few pages, as fast through its
-    // page cache, and a mapping would hold every page it ever read in the server's
-    // resident memory (docs/benchmarks.md, "Memory").
+    // cached (`PRODUCT_CACHE_MB`), so the writer reads few pages, and reading them
+    // through its page cache costs a few percent of writes, where a mapping would hold
+    // every page it ever read in the server's resident memory (docs/benchmarks.md,
+    // "Memory").
     // Its commits take no checkpoints: a thread of their own does (`checkpoint`).
     // A unit of work's savepoint keeps the pages it changes as they were, to undo them:
     // in memory, not in a temporary file (profiled: an eighth of a write).
