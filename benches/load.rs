@@ -555,6 +555,11 @@ impl Direct {
         }
     }
 
+    /// Takes back the direct transaction's lines (orders `raw-…`): left in, some 90,000
+    /// in each 5 s it ran, they grew the seeded 200,000 lines as the run went on, and the
+    /// loads measured after it met products with up to twice their lines. Their
+    /// products' versions are bumped, as by any change, so that the server reads them
+    /// again instead of the ones it holds.
     async fn take_back_lines(&self) {
         match self {
             Self::Sqlite { connection, .. } => {
@@ -630,11 +635,7 @@ async fn raw_transactions(direct: &Direct, connections: usize, server: u32) -> F
     figures
 }
 
-/// Takes back the direct transaction's lines (orders `raw-…`): left in, some 90,000 in
-/// each 5 s it ran, they grew the seeded 200,000 lines as the run went on, and the
-/// loads measured after it met products with up to twice their lines. Their products'
-/// versions are bumped, as by any change, so that the server reads them again instead
-/// of the ones it holds.
+/// The statements of [`Direct::take_back_lines`], the same on both databases.
 const TAKE_BACK_LINES: [&str; 2] = [
     "UPDATE products SET version_number = version_number + 1 \
      WHERE sku IN (SELECT sku FROM allocations WHERE orderid LIKE 'raw-%')",
