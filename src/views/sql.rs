@@ -152,7 +152,8 @@ impl SqlViews {
             .reader
             .fetch_all(
                 "SELECT orderid, qty, allocated_by FROM allocations_view \
-                 WHERE batchref = $1 ORDER BY id",
+                 WHERE sku = (SELECT sku FROM batches_view WHERE reference = $1) \
+                 AND batchref = $1 ORDER BY id",
                 &[reference.as_str().into()],
             )
             .await?;

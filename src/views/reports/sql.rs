@@ -189,7 +189,14 @@ impl Source {
             ReportKind::Allocations => {
                 conditions.period("a.allocated_at", query);
                 conditions.equals("a.sku", query.get("sku"));
-                conditions.equals("a.batchref", query.get("batch"));
+                if let Some(batch) = query.get("batch") {
+                    // Through the view's index on (sku, batchref): a batch holds one SKU.
+                    conditions.add(
+                        "a.sku = (SELECT sku FROM batches_view WHERE reference = ?) \
+                         AND a.batchref = ?",
+                        batch,
+                    );
+                }
                 conditions.equals("a.orderid", query.get("order"));
                 conditions.equals("a.allocated_by", query.get("by"));
                 Self {
